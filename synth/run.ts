@@ -1,0 +1,44 @@
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { Environment } from "../infra/environments.js";
+import type { Artifact } from "./artifact.js";
+import { ARTIFACT_SOURCES } from "./sources.js";
+import { createHash } from "node:crypto";
+
+export interface SynthResult {
+  readonly outDir: string;
+  readonly artifacts: readonly Artifact[];
+}
+
+/** Renders every artifact for one environment into outRoot/<env>/, plus manifest.json. */
+export async function synth(env: Environment, outRoot = "out"): Promise<SynthResult> {
+  const outDir = join(outRoot, env);
+  const artifacts: Artifact[] = [];
+  for (const source of ARTIFACT_SOURCES) {
+    const render = await source.load();
+    artifacts.push(...(await render(env)));
+  }
+  const seen = new Set<string>();
+  for (const a of artifacts) {
+    if (seen.has(a.path)) throw new Error(`two artifacts render to ${a.path}`);
+    seen.add(a.path);
+  }
+  await rm(outDir, { recursive: true, force: true });
+  for (const a of artifacts) {
+    const file = join(outDir, a.path);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, a.content);
+  }
+  const manifest = {
+    environment: env,
+    artifacts: artifacts.map((a) => ({
+      path: a.path,
+      kind: a.kind,
+      bytes: Buffer.byteLength(a.content),
+      sha256: createHash("sha256").update(a.content).digest("hex"),
+    })),
+  };
+  await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  return { outDir, artifacts };
+}

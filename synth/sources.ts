@@ -1,0 +1,10 @@
+/**
+ * Everything `npm run synth` renders. Each entry is owned by its own area:
+ * monitoring (dashboards, rules, promtool tests, alertmanager) and the infra plan.
+ */
+import type { ArtifactSource } from "./artifact.js";
+
+export const ARTIFACT_SOURCES: readonly { name: string; load: () => Promise<ArtifactSource> }[] = [
+  { name: "monitoring", load: async () => (await import("../alerts/artifacts.js")).monitoringArtifacts },
+  { name: "infra-plan", load: async () => (await import("../infra/plan.js")).infraPlanArtifacts },
+];
