@@ -1,0 +1,204 @@
+/**
+ * Alertmanager routing, rendered to alertmanager.yaml and deployed by infra as-is.
+ *
+ * - critical -> PagerDuty (Events API v2) and continues to Slack (#incidents) and the digest.
+ * - warning  -> Slack (#alerts; team="admins" goes to the admins' channel), muted during the
+ *   Sunday 02:00-04:00 UTC maintenance window. Pages are never muted.
+ * - Watchdog -> heartbeat receiver (dead man's switch); severity info/none is otherwise not routed.
+ * - Daily summary: a separate email route that groups everything by severity with a 24 h
+ *   group_interval and repeat_interval. Alertmanager has no scheduler: it cannot send "at 08:00",
+ *   and it does not list alerts that fired and resolved within the day unless send_resolved
+ *   catches them in a later batch. What it does: one email per severity group when the group
+ *   first fires, then at most one email per 24 h with the alerts currently in the group.
+ *   A true digest (resolved alerts, counts per day) needs an external job querying ALERTS.
+ * Every secret is read from a file mounted at /etc/alertmanager/secrets/ (ALERTMANAGER_SECRET_FILES).
+ */
+import type { Environment } from "../infra/environments.js";
+import type { AlertmanagerConfig, AlertmanagerRoute, Receiver } from "./alertmanager-types.js";
+import { monitoringConfig } from "./config.js";
+import { SEVERITY, TEAM_LABEL, TEAMS } from "./severity.js";
+
+export type { AlertmanagerConfig } from "./alertmanager-types.js";
+
+/** Directory infra mounts the Kubernetes secret into. */
+export const ALERTMANAGER_SECRETS_DIR = "/etc/alertmanager/secrets";
+
+/** Secret name -> file path the config references. Infra creates a secret with these keys (the file names). */
+export const ALERTMANAGER_SECRET_FILES = {
+  pagerdutyRoutingKey: `${ALERTMANAGER_SECRETS_DIR}/pagerduty-routing-key`,
+  slackWebhookUrl: `${ALERTMANAGER_SECRETS_DIR}/slack-webhook-url`,
+  smtpPassword: `${ALERTMANAGER_SECRETS_DIR}/smtp-password`,
+  heartbeatToken: `${ALERTMANAGER_SECRETS_DIR}/heartbeat-token`,
+} as const satisfies Record<string, string>;
+export type AlertmanagerSecretName = keyof typeof ALERTMANAGER_SECRET_FILES;
+
+export const RECEIVERS = {
+  pagerduty: "pagerduty-critical",
+  slackCritical: "slack-critical",
+  slackWarnings: "slack-warnings",
+  slackAdmins: "slack-admins",
+  digest: "email-daily-digest",
+  heartbeat: "heartbeat",
+  blackhole: "blackhole",
+} as const;
+export type ReceiverName = (typeof RECEIVERS)[keyof typeof RECEIVERS];
+
+/** The maintenance window: Sunday 02:00-04:00 UTC. Mutes warnings only. */
+export const MAINTENANCE_WINDOW = {
+  name: "weekly-maintenance",
+  weekday: "sunday",
+  startTime: "02:00",
+  endTime: "04:00",
+  location: "UTC",
+} as const;
+
+/** Labels every notification is grouped by. alertname is first: PagerDuty's dedup key is derived from the group. */
+export const GROUP_BY = ["alertname", "namespace", "severity"] as const;
+
+/** Heartbeat endpoint the Watchdog pings (a dead man's switch service). The token is read from file. */
+export const HEARTBEAT_URL: Readonly<Record<Environment, string>> = {
+  dev: "https://heartbeat.acme.example/ping/alertmanager-dev",
+  staging: "https://heartbeat.acme.example/ping/alertmanager-staging",
+  prod: "https://heartbeat.acme.example/ping/alertmanager-prod",
+};
+
+export interface AlertmanagerRenderOptions {
+  /** Override the PagerDuty Events API v2 URL (tests point it to a local stand-in). */
+  readonly pagerdutyUrl?: string;
+  /** Override the heartbeat URL (tests). */
+  readonly heartbeatUrl?: string;
+  /** Override secret file paths (tests write their own files). */
+  readonly secretFiles?: Readonly<Record<AlertmanagerSecretName, string>>;
+  /** Shorter timings for tests. */
+  readonly groupWait?: string;
+}
+
+const m = (label: string, op: "=" | "=~" | "!=", value: string): string => `${label}${op}${JSON.stringify(value)}`;
+
+export function alertmanagerConfig(env: Environment, options: AlertmanagerRenderOptions = {}): AlertmanagerConfig {
+  const cfg = monitoringConfig(env);
+  const secrets = options.secretFiles ?? ALERTMANAGER_SECRET_FILES;
+  const sev = (s: string): string => m("severity", "=", s);
+
+  const routes: AlertmanagerRoute[] = [
+    // Dead man's switch: always firing, re-sent every minute so the heartbeat service sees it.
+    { matchers: [m("alertname", "=", "Watchdog")], receiver: RECEIVERS.heartbeat, group_wait: "0s", group_interval: "1m", repeat_interval: "1m" },
+    { matchers: [sev(SEVERITY.critical)], receiver: RECEIVERS.pagerduty, continue: true },
+    { matchers: [sev(SEVERITY.critical)], receiver: RECEIVERS.slackCritical, continue: true },
+    {
+      matchers: [sev(SEVERITY.warning), m(TEAM_LABEL, "=", TEAMS.admins)],
+      receiver: RECEIVERS.slackAdmins,
+      mute_time_intervals: [MAINTENANCE_WINDOW.name],
+      continue: true,
+    },
+    {
+      matchers: [sev(SEVERITY.warning), m(TEAM_LABEL, "!=", TEAMS.admins)],
+      receiver: RECEIVERS.slackWarnings,
+      mute_time_intervals: [MAINTENANCE_WINDOW.name],
+      continue: true,
+    },
+    // Daily summary by email: one group per severity, at most one email a day per group.
+    {
+      matchers: [m("severity", "=~", `${SEVERITY.critical}|${SEVERITY.warning}`)],
+      receiver: RECEIVERS.digest,
+      group_by: ["severity"],
+      group_wait: "10m",
+      group_interval: "24h",
+      repeat_interval: "24h",
+    },
+    // info / none and anything unlabelled: recorded in Alertmanager's UI, not notified.
+    { matchers: [m("severity", "=~", `${SEVERITY.info}|${SEVERITY.none}|`)], receiver: RECEIVERS.blackhole },
+  ];
+
+  const pagerdutyLinks = [
+    { href: "{{ .CommonAnnotations.runbook_url }}", text: "Runbook" },
+    { href: "{{ .CommonAnnotations.dashboard_url }}", text: "Dashboard" },
+  ];
+
+  const slackText =
+    '{{ range .Alerts }}*{{ .Annotations.summary }}*\n{{ .Annotations.description }}\nRunbook: {{ .Annotations.runbook_url }}\n{{ if .Annotations.dashboard_url }}Dashboard: {{ .Annotations.dashboard_url }}\n{{ end }}{{ end }}';
+  const slackTitle = "[{{ .Status | toUpper }}{{ if eq .Status \"firing\" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .GroupLabels.alertname }} ({{ .CommonLabels.severity }})";
+  const slack = (channel: string): Receiver["slack_configs"] => [
+    { api_url_file: secrets.slackWebhookUrl, channel, send_resolved: true, title: slackTitle, title_link: "{{ .CommonAnnotations.runbook_url }}", text: slackText },
+  ];
+
+  const receivers: Receiver[] = [
+    {
+      name: RECEIVERS.pagerduty,
+      pagerduty_configs: [
+        {
+          routing_key_file: secrets.pagerdutyRoutingKey,
+          ...(options.pagerdutyUrl ? { url: options.pagerdutyUrl } : {}),
+          send_resolved: true,
+          severity: "{{ .CommonLabels.severity }}",
+          description: "{{ .GroupLabels.alertname }}: {{ .CommonAnnotations.summary }}",
+          client: `Alertmanager (${env})`,
+          links: pagerdutyLinks,
+          details: {
+            environment: env,
+            namespace: "{{ .CommonLabels.namespace }}",
+            firing: "{{ .Alerts.Firing | len }}",
+            description: "{{ range .Alerts.Firing }}{{ .Annotations.description }} {{ end }}",
+          },
+        },
+      ],
+    },
+    { name: RECEIVERS.slackCritical, slack_configs: slack(cfg.slack.critical) },
+    { name: RECEIVERS.slackWarnings, slack_configs: slack(cfg.slack.alerts) },
+    { name: RECEIVERS.slackAdmins, slack_configs: slack(cfg.slack.admins) },
+    {
+      name: RECEIVERS.digest,
+      email_configs: [{ to: cfg.digestEmail, send_resolved: false, headers: { Subject: `[${env}] Daily alert summary: {{ .Alerts.Firing | len }} {{ .CommonLabels.severity }} alert(s) firing` } }],
+    },
+    {
+      name: RECEIVERS.heartbeat,
+      webhook_configs: [
+        {
+          url: options.heartbeatUrl ?? HEARTBEAT_URL[env],
+          send_resolved: false,
+          http_config: { authorization: { type: "Bearer", credentials_file: secrets.heartbeatToken } },
+        },
+      ],
+    },
+    { name: RECEIVERS.blackhole },
+  ];
+
+  return {
+    global: {
+      resolve_timeout: "5m",
+      smtp_smarthost: cfg.smarthost,
+      smtp_from: cfg.emailFrom,
+      smtp_auth_username: "alertmanager",
+      smtp_auth_password_file: secrets.smtpPassword,
+      smtp_require_tls: true,
+    },
+    route: {
+      receiver: RECEIVERS.slackWarnings,
+      group_by: [...GROUP_BY],
+      group_wait: options.groupWait ?? "30s",
+      group_interval: "5m",
+      repeat_interval: "4h",
+      routes,
+    },
+    receivers,
+    inhibit_rules: [
+      {
+        source_matchers: [sev(SEVERITY.critical)],
+        target_matchers: [sev(SEVERITY.warning)],
+        equal: ["alertname", "namespace"],
+      },
+    ],
+    time_intervals: [
+      {
+        name: MAINTENANCE_WINDOW.name,
+        time_intervals: [
+          {
+            weekdays: [MAINTENANCE_WINDOW.weekday],
+            times: [{ start_time: MAINTENANCE_WINDOW.startTime, end_time: MAINTENANCE_WINDOW.endTime }],
+            location: MAINTENANCE_WINDOW.location,
+          },
+        ],
+      },
+    ],
+  };
+}
