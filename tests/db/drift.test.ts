@@ -1,0 +1,64 @@
+/**
+ * schema.prisma is the source of truth; the committed migrations must build exactly the schema it
+ * describes. Prisma renders the schema as SQL (offline, tools/prisma-sql); that SQL and the
+ * committed migrations are applied to two scratch databases on the real Postgres, and their
+ * pg_dump schemas must be identical.
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applyMigrations } from "../../services/db/migrations.js";
+import { createEmptyDatabase, type TestDatabase } from "../helpers/db.js";
+
+const run = promisify(execFile);
+
+async function schemaDump(url: string): Promise<string> {
+  const { stdout } = await run("pg_dump", ["--schema-only", "--no-owner", "--no-privileges", "--exclude-table=_prisma_migrations", url], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return stdout
+    .split("\n")
+    .filter((l) => l.trim() !== "" && !l.startsWith("--") && !l.startsWith("SET ") && !l.startsWith("SELECT pg_catalog.set_config") && !l.startsWith("\\"))
+    .join("\n");
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+describe("schema.prisma and prisma/migrations", () => {
+  let fromSchema: TestDatabase;
+  let fromMigrations: TestDatabase;
+
+  beforeAll(async () => {
+    fromSchema = await createEmptyDatabase("drift_schema");
+    fromMigrations = await createEmptyDatabase("drift_migr");
+  });
+  afterAll(async () => {
+    await fromSchema?.drop();
+    await fromMigrations?.drop();
+  });
+
+  it("build identical database schemas", async () => {
+    const { stdout: schemaSql } = await run(process.execPath, ["tools/prisma-sql/render.mjs"], { maxBuffer: 16 * 1024 * 1024 });
+    expect(schemaSql).toContain("CREATE TABLE");
+    await withClient(fromSchema.url, (c) => c.query(schemaSql));
+    await withClient(fromMigrations.url, (c) =>
+      applyMigrations({
+        query: async <T>(text: string, params?: unknown[]) => ({ rows: (await c.query(text, params)).rows as T[] }),
+        exec: async (text: string) => void (await c.query(text)),
+      }),
+    );
+    const [expected, actual] = await Promise.all([schemaDump(fromSchema.url), schemaDump(fromMigrations.url)]);
+    expect(expected.length).toBeGreaterThan(1000);
+    // On failure: write a new migration for the difference (see README, "Database migrations").
+    expect(actual).toEqual(expected);
+  }, 120_000);
+});

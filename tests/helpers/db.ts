@@ -1,0 +1,107 @@
+/**
+ * Real Postgres for tests: each caller gets a fresh database cloned from a template that has
+ * the committed migrations applied (migrated once per migration set, under an advisory lock,
+ * so parallel test files do not race).
+ */
+import { createHash, randomBytes } from "node:crypto";
+import pg from "pg";
+import { openDatabase, type Database } from "../../services/db/client.js";
+import { applyMigrations, loadMigrations } from "../../services/db/migrations.js";
+import type { MetricsRegistry } from "../../services/metrics-registry.js";
+
+export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+
+export function databaseUrl(name: string): string {
+  const u = new URL(PG_ADMIN_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+let templatePromise: Promise<string> | undefined;
+
+async function migratedTemplate(): Promise<string> {
+  const migrations = await loadMigrations();
+  const hash = createHash("sha256").update(migrations.map((m) => m.name + m.checksum).join()).digest("hex").slice(0, 12);
+  const name = `tpl_platform_${hash}`;
+  await withAdmin(async (admin) => {
+    await admin.query("SELECT pg_advisory_lock(4242)");
+    try {
+      const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+      if (exists.rowCount) return;
+      const building = `${name}_build`;
+      await admin.query(`DROP DATABASE IF EXISTS "${building}"`);
+      await admin.query(`CREATE DATABASE "${building}"`);
+      const c = new pg.Client({ connectionString: databaseUrl(building) });
+      await c.connect();
+      try {
+        await applyMigrations(
+          {
+            query: async <T>(text: string, params?: unknown[]) => ({ rows: (await c.query(text, params)).rows as T[] }),
+            exec: async (text: string) => void (await c.query(text)),
+          },
+          migrations,
+        );
+      } finally {
+        await c.end();
+      }
+      await admin.query(`ALTER DATABASE "${building}" RENAME TO "${name}"`);
+    } finally {
+      await admin.query("SELECT pg_advisory_unlock(4242)");
+    }
+  });
+  return name;
+}
+
+export interface TestDatabase {
+  readonly name: string;
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+/** An empty database with every migration applied. */
+export async function createTestDatabase(prefix = "t"): Promise<TestDatabase> {
+  templatePromise ??= migratedTemplate();
+  const template = await templatePromise;
+  const name = `${prefix}_${process.pid}_${randomBytes(4).toString("hex")}`;
+  await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
+  return { name, url: databaseUrl(name), drop: () => dropDatabase(name) };
+}
+
+/** An empty database with nothing applied. */
+export async function createEmptyDatabase(prefix = "e"): Promise<TestDatabase> {
+  const name = `${prefix}_${process.pid}_${randomBytes(4).toString("hex")}`;
+  await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}"`));
+  return { name, url: databaseUrl(name), drop: () => dropDatabase(name) };
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+/** A migrated test database opened through the application's own client. */
+export async function openTestDatabase(opts: { metrics?: MetricsRegistry; poolMax?: number } = {}): Promise<{
+  db: Database;
+  testDb: TestDatabase;
+  close(): Promise<void>;
+}> {
+  const testDb = await createTestDatabase();
+  const db = await openDatabase({ databaseUrl: testDb.url, metrics: opts.metrics, poolMax: opts.poolMax });
+  return {
+    db,
+    testDb,
+    close: async () => {
+      await db.close();
+      await testDb.drop();
+    },
+  };
+}
