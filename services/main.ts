@@ -1,0 +1,102 @@
+/**
+ * `npm start`: runs the product pipeline locally (API, workers and scheduler in one process,
+ * or the roles named in ROLES). Fails fast with a clear message when the config is bad or the
+ * broker is down.
+ */
+import type { Server } from "node:http";
+import { createApp } from "./api/app.js";
+import { BrokerUnreachableError, connectBroker } from "./broker.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { openDatabase } from "./db/client.js";
+import { createLogger } from "./logger.js";
+import { dependencyUp } from "./metrics.js";
+import { MetricsRegistry } from "./metrics-registry.js";
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  const metrics = new MetricsRegistry({ defaultMetrics: true });
+
+  let broker;
+  try {
+    broker = await connectBroker({ url: config.AMQP_URL, connectTimeoutMs: config.AMQP_CONNECT_TIMEOUT_MS, logger });
+  } catch (err) {
+    if (err instanceof BrokerUnreachableError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+
+  const db = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    pgliteDataDir: config.PGLITE_DATA_DIR,
+    poolMax: config.DB_POOL_MAX,
+    migrate: config.NODE_ENV !== "production",
+    metrics,
+    onMigrated: (r) => logger.info({ applied: r.applied, modified: r.modified }, "database migrations checked"),
+  });
+  logger.info({ database: db.kind }, db.kind === "pglite" ? "using the embedded PGlite database (set DATABASE_URL for Postgres)" : "using Postgres");
+
+  const readiness = {
+    postgres: () => db.ping(),
+    rabbitmq: async () => {
+      if (!broker.ready) throw new Error("not connected");
+    },
+  };
+  metrics.gauge(dependencyUp, async (g) => {
+    for (const [name, check] of Object.entries(readiness)) {
+      g.set({ dependency: name }, await check().then(() => 1, () => 0));
+    }
+  });
+
+  let server: Server | undefined;
+  if (config.ROLES.includes("api")) {
+    const app = createApp({
+      logger,
+      metrics,
+      readiness,
+      bodyLimit: config.BODY_LIMIT,
+      rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    });
+    server = app.listen(config.PORT, config.HOST);
+    await new Promise<void>((resolve, reject) => {
+      server!.once("listening", resolve);
+      server!.once("error", reject);
+    });
+    logger.info({ url: `http://${config.HOST}:${config.PORT}` }, "API listening");
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    const deadline = setTimeout(() => {
+      logger.error("shutdown deadline exceeded; exiting");
+      process.exit(1);
+    }, config.SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await broker.close();
+    await db.close();
+    logger.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  console.error(`start-up failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+});
