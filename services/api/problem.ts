@@ -58,6 +58,7 @@ function toProblem(err: unknown, req: Request, logger: Logger): HttpProblem {
   if (typeof status === "number" && status >= 400 && status < 500) {
     return new HttpProblem(status, "client-error", "Client error", e.message);
   }
-  (req as Request & { log?: Logger }).log?.error({ err }, "unhandled error") ?? logger.error({ err }, "unhandled error");
+  const log = (req as Request & { log?: Logger }).log ?? logger;
+  log.error({ err }, "unhandled error");
   return new HttpProblem(500, "internal", "Internal server error", "the server failed to handle this request; it has been logged");
 }

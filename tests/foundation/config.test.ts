@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../services/config.js";
+
+describe("service configuration", () => {
+  it("runs on a fresh machine with no variables set, with the production job defaults", () => {
+    const c = loadConfig({});
+    expect(c.DATABASE_URL).toBeUndefined();
+    expect(c.AMQP_URL).toBe("amqp://guest:guest@127.0.0.1:5672");
+    expect(c.ROLES).toEqual(["api", "workers", "scheduler"]);
+    expect([c.JOB_RETRY_BASE_MS, c.JOB_RETRY_MAX_MS, c.JOB_MAX_RETRIES]).toEqual([1000, 60_000, 5]);
+    expect(c.DEAD_JOB_RETENTION_DAYS).toBe(30);
+  });
+
+  it("parses lists and numbers from strings", () => {
+    const c = loadConfig({ PORT: "8080", API_TOKENS: "a, b,,c", TARGET_LANGUAGES: "es", AUTO_PUSH_ON_APPROVE: "true" });
+    expect(c.PORT).toBe(8080);
+    expect(c.API_TOKENS).toEqual(["a", "b", "c"]);
+    expect(c.TARGET_LANGUAGES).toEqual(["es"]);
+    expect(c.AUTO_PUSH_ON_APPROVE).toBe(true);
+  });
+
+  it.each([
+    [{ PORT: "eighty" }, "PORT"],
+    [{ DATABASE_URL: "not a url" }, "DATABASE_URL"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ ROLES: "api,cron" }, "ROLES"],
+    [{ JOB_MAX_RETRIES: "-1" }, "JOB_MAX_RETRIES"],
+    [{ STORAGE_DRIVER: "s3" }, "S3_BUCKET"],
+  ])("rejects %o and names %s", (env, key) => {
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(key);
+  });
+});

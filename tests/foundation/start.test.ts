@@ -1,0 +1,89 @@
+/**
+ * `npm start` on a fresh machine: no configuration, embedded database, the local broker.
+ * Runs the real entry point as a child process.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+
+const tsx = join("node_modules", ".bin", "tsx");
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+function start(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "DATABASE_URL" && k !== "AMQP_URL"));
+  const child = spawn(tsx, ["services/main.ts"], { env: { ...clean, LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function waitForHealth(url: string, ms: number): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return Date.now() - t0;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no healthy answer from ${url} within ${ms} ms`);
+}
+
+describe("npm start", () => {
+  let running: ChildProcess | undefined;
+  afterEach(() => {
+    running?.kill("SIGKILL");
+    running = undefined;
+  });
+
+  it("serves /healthz and /readyz with no configuration, then stops cleanly on SIGTERM", async () => {
+    const port = await freePort();
+    const proc = start({ PORT: String(port) });
+    running = proc.child;
+    await waitForHealth(`http://127.0.0.1:${port}/healthz`, 20_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${proc.output()}`);
+    });
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status, await ready.clone().text()).toBe(200);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toContain('dependency_up{dependency="postgres"} 1');
+    proc.child.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+  }, 40_000);
+
+  it("stops within seconds, saying what to start, when the broker is unreachable", async () => {
+    const port = await freePort();
+    const closed = await freePort();
+    const t0 = Date.now();
+    const proc = start({ PORT: String(port), AMQP_URL: `amqp://guest:guest@127.0.0.1:${closed}`, AMQP_CONNECT_TIMEOUT_MS: "2000" });
+    running = proc.child;
+    const code = await proc.exited;
+    expect(code).not.toBe(0);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(proc.output()).toContain("RabbitMQ is not reachable");
+    expect(proc.output()).toContain("AMQP_URL");
+    expect(proc.output()).not.toMatch(/^\s+at /m);
+  }, 30_000);
+
+  it("refuses a bad setting and names it", async () => {
+    const proc = start({ PORT: "not-a-port" });
+    running = proc.child;
+    expect(await proc.exited).toBe(2);
+    expect(proc.output()).toContain("PORT");
+  }, 30_000);
+});

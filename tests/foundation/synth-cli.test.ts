@@ -1,0 +1,54 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const tsx = join("node_modules", ".bin", "tsx");
+
+async function synth(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(tsx, ["synth.ts", ...args], { maxBuffer: 8 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe("npm run synth", () => {
+  it("refuses an unknown environment and names the valid ones", async () => {
+    const r = await synth(["--env", "nope"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/unknown environment "nope"/);
+    expect(r.stderr).toContain("dev, staging, prod");
+  });
+
+  it("refuses a missing environment and an unknown flag", async () => {
+    expect((await synth([])).code).not.toBe(0);
+    const r = await synth(["--env", "dev", "--colour"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/colour/);
+  });
+
+  it("writes a manifest that lists every artifact it wrote", async () => {
+    const out = await mkdtemp(join(tmpdir(), "synth-"));
+    try {
+      const r = await synth(["--env", "dev", "--out", out]);
+      expect(r.code).toBe(0);
+      const manifest = JSON.parse(await readFile(join(out, "dev", "manifest.json"), "utf8")) as {
+        environment: string;
+        artifacts: { path: string; sha256: string; bytes: number }[];
+      };
+      expect(manifest.environment).toBe("dev");
+      for (const a of manifest.artifacts) {
+        const body = await readFile(join(out, "dev", a.path));
+        expect(body.length).toBe(a.bytes);
+      }
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
