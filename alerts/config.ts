@@ -37,7 +37,7 @@ export const WORKLOADS = {
   api: "api",
   frontend: "frontend",
   worker: "worker",
-  /** CronJob that runs pg_dump to object storage every hour (the 1 h RPO). */
+  /** CronJob that runs pg_dump to S3 every 30 minutes, so the newest dump stays inside the 1 h RPO. */
   backupCronJob: "db-backup",
 } as const;
 
@@ -61,4 +61,19 @@ export function runbookUrl(env: Environment, alertname: string): string {
 /** The single definition of a dashboard link. */
 export function dashboardUrl(env: Environment, uid: string): string {
   return `${GRAFANA_BASE_URL[env]}/d/${uid}`;
+}
+
+/**
+ * Job types of the engine (mirrors Prisma's JobType enum; tests/monitoring checks they agree).
+ * Each type has its own queue, named after the type (the `queue` label of jobs_queue_depth).
+ */
+export const JOB_TYPES = ["import", "translation", "image", "source_check", "push"] as const;
+export type JobTypeName = (typeof JOB_TYPES)[number];
+
+/** Prometheus scrape job of the API pods (the Kubernetes Service name). */
+export const API_SCRAPE_JOB = "api";
+/** Blackbox exporter job and the URL it probes from outside the cluster. */
+export const BLACKBOX_JOB = "blackbox-http";
+export function apiProbeUrl(env: Environment): string {
+  return env === "prod" ? "https://api.acme.example/healthz" : `https://api.${env}.acme.example/healthz`;
 }

@@ -1,0 +1,117 @@
+/**
+ * Data-loss symptoms: a failed backup, or a newest backup older than the RPO.
+ * Two backup paths exist: AWS Backup (RDS snapshots, reported by the CloudWatch exporter) and
+ * the `db-backup` CronJob that writes pg_dump files to S3 every 30 minutes (kube-state-metrics).
+ * Freshness is measured on the CronJob, whose last successful run is the newest dump.
+ */
+import type { Environment } from "../../infra/environments.js";
+import { awsBackupNumberOfBackupJobsFailedSum, kubeCronjobStatusLastSuccessfulTime, kubeJobOwner, kubeJobStatusFailed } from "../../services/metrics-exporters.js";
+import type { AlertDefinition } from "../alert-def.js";
+import { WORKLOADS, monitoringConfig } from "../config.js";
+import { input, sel } from "../promql.js";
+import { SEVERITY, TEAMS } from "../severity.js";
+import { THRESHOLDS } from "../thresholds.js";
+import { DASHBOARD_UIDS } from "../../dashboards/uids.js";
+
+export function backupAlerts(env: Environment): AlertDefinition[] {
+  const ns = monitoringConfig(env).namespace;
+  const cron = WORKLOADS.backupCronJob;
+  const lastSuccess = sel(kubeCronjobStatusLastSuccessfulTime, { namespace: ns, cronjob: cron });
+  const rpoHours = THRESHOLDS.rpoSeconds / 3600;
+  return [
+    {
+      name: "BackupFailed",
+      expr:
+        `(sum by (backup_vault_name) (max_over_time(${sel(awsBackupNumberOfBackupJobsFailedSum)}[1h])) > 0)` +
+        ` or (max by (namespace, job_name) (${sel(kubeJobStatusFailed, { namespace: ns })} > 0 and on (namespace, job_name) ${sel(kubeJobOwner, { owner_kind: "CronJob", owner_name: cron })}))`,
+      severity: SEVERITY.critical,
+      team: TEAMS.platform,
+      summary: "A database backup failed.",
+      description: "{{ if $labels.backup_vault_name }}AWS Backup jobs failed in vault {{ $labels.backup_vault_name }} within the last hour.{{ else }}Backup job {{ $labels.namespace }}/{{ $labels.job_name }} failed.{{ end }}",
+      dashboards: [DASHBOARD_UIDS.database],
+      examples: [
+        {
+          name: "AWS Backup reports a failed job",
+          at: "30m",
+          input: [input(awsBackupNumberOfBackupJobsFailedSum, { backup_vault_name: "pp-vault", resource_type: "RDS" }, "0 0 0 0 0 0 0 0 0 0 1 _x20")],
+          fires: [{ labels: { backup_vault_name: "pp-vault" }, description: "AWS Backup jobs failed in vault pp-vault within the last hour." }],
+        },
+        {
+          name: "the pg_dump CronJob fails",
+          at: "10m",
+          input: [
+            input(kubeJobStatusFailed, { namespace: ns, job_name: "db-backup-29000000", reason: "BackoffLimitExceeded" }, "0 0 1x10"),
+            input(kubeJobOwner, { namespace: ns, job_name: "db-backup-29000000", owner_kind: "CronJob", owner_name: cron, owner_is_controller: "true" }, "1x12"),
+          ],
+          fires: [{ labels: { namespace: ns, job_name: "db-backup-29000000" }, description: `Backup job ${ns}/db-backup-29000000 failed.` }],
+        },
+        {
+          name: "a failed job of another CronJob stays silent",
+          at: "10m",
+          input: [
+            input(kubeJobStatusFailed, { namespace: ns, job_name: "report-29000000", reason: "BackoffLimitExceeded" }, "1x12"),
+            input(kubeJobOwner, { namespace: ns, job_name: "report-29000000", owner_kind: "CronJob", owner_name: "report", owner_is_controller: "true" }, "1x12"),
+            input(awsBackupNumberOfBackupJobsFailedSum, { backup_vault_name: "pp-vault", resource_type: "RDS" }, "0x12"),
+          ],
+          fires: [],
+        },
+      ],
+      runbook: {
+        whatIsHappening: `AWS Backup reported a failed backup job in the last hour, or a Job of the \`${cron}\` CronJob (pg_dump to S3) failed.`,
+        impact: "The recovery point objective is at risk: if the database is lost now, the newest restorable copy may be older than planned.",
+        queries: [
+          { purpose: "Failed AWS Backup jobs", promql: `max_over_time(${sel(awsBackupNumberOfBackupJobsFailedSum)}[1h])` },
+          { purpose: "Age of the newest dump, in seconds", promql: `time() - ${lastSuccess}` },
+        ],
+        commands: [
+          { purpose: "Recent backup jobs and their status", command: "aws backup list-backup-jobs --by-state FAILED --max-results 10" },
+          { purpose: "The failed CronJob run", command: `kubectl -n ${ns} get jobs -l app=${cron} && kubectl -n ${ns} logs job/<job-name>` },
+          { purpose: "Run a backup now", command: `kubectl -n ${ns} create job --from=cronjob/${cron} ${cron}-manual-$(date +%s)` },
+        ],
+        mitigation: [
+          "Fix the cause shown in the logs (credentials, S3 permissions, disk) and run a manual backup as above.",
+          "Once a backup succeeds, delete the failed Job so the alert resolves: kubectl -n " + ns + " delete job <job-name>.",
+        ],
+        escalation: "Platform on-call via PagerDuty; data loss risk is reported to the engineering manager the same day.",
+        procedures: ["database-restore"],
+      },
+    },
+    {
+      name: "BackupTooOld",
+      expr: `time() - max by (namespace, cronjob) (${lastSuccess}) > ${THRESHOLDS.rpoSeconds}`,
+      severity: SEVERITY.critical,
+      team: TEAMS.platform,
+      summary: `The newest database backup is older than the ${rpoHours} hour RPO.`,
+      description: `The newest successful backup from {{ $labels.namespace }}/{{ $labels.cronjob }} is {{ $value | humanizeDuration }} old, beyond the ${rpoHours}h RPO.`,
+      dashboards: [DASHBOARD_UIDS.database],
+      examples: [
+        {
+          name: "last success 70 minutes ago fires",
+          at: "70m",
+          input: [input(kubeCronjobStatusLastSuccessfulTime, { namespace: ns, cronjob: cron }, "0x70")],
+          fires: [{ labels: { namespace: ns, cronjob: cron }, description: `The newest successful backup from ${ns}/${cron} is 1h 10m 0s old, beyond the 1h RPO.` }],
+        },
+        {
+          name: "a fresh backup stays silent",
+          at: "70m",
+          input: [input(kubeCronjobStatusLastSuccessfulTime, { namespace: ns, cronjob: cron }, "0+60x70")],
+          fires: [],
+        },
+      ],
+      runbook: {
+        whatIsHappening: `The \`${cron}\` CronJob has not completed successfully for more than ${rpoHours} hour (it is scheduled every 30 minutes).`,
+        impact: "The RPO is violated: losing the database now loses more than an hour of data (RDS point-in-time recovery may still cover it; check).",
+        queries: [{ purpose: "Age of the newest dump, in seconds", promql: `time() - ${lastSuccess}` }],
+        commands: [
+          { purpose: "CronJob state (suspended? last schedule?)", command: `kubectl -n ${ns} get cronjob ${cron} -o wide` },
+          { purpose: "Latest dumps in S3", command: "aws s3 ls s3://<backup-bucket>/pg_dump/ --recursive | sort | tail -5" },
+          { purpose: "RDS restorable window", command: "aws rds describe-db-instances --query 'DBInstances[].LatestRestorableTime'" },
+          { purpose: "Run a backup now", command: `kubectl -n ${ns} create job --from=cronjob/${cron} ${cron}-manual-$(date +%s)` },
+        ],
+        mitigation: ["Unsuspend the CronJob if it was suspended; run a manual backup; fix failing runs (see BackupFailed)."],
+        escalation: "Platform on-call via PagerDuty.",
+        procedures: ["database-restore"],
+      },
+    },
+  ];
+}

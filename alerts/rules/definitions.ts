@@ -1,0 +1,33 @@
+/** Every alert and recording definition, grouped as they are rendered into rule groups. */
+import type { Environment } from "../../infra/environments.js";
+import type { AlertDefinition, DefinitionGroup } from "../alert-def.js";
+import { sloAlerts, sloRecordingExample, sloRecordings } from "../slo.js";
+import { apiAlerts } from "./api.js";
+import { backupAlerts } from "./backups.js";
+import { databaseAlerts } from "./database.js";
+import { jobAlerts } from "./jobs.js";
+import { platformAlerts } from "./platform.js";
+import { apiSlos } from "./slo-api.js";
+import { watchdogAlerts } from "./watchdog.js";
+
+export function definitionGroups(env: Environment): DefinitionGroup[] {
+  const slos = apiSlos(env);
+  return [
+    { name: "product-platform.api", alerts: apiAlerts(env) },
+    {
+      name: "product-platform.slo",
+      recordings: slos.flatMap(sloRecordings),
+      alerts: slos.flatMap(sloAlerts),
+      recordingExamples: slos.map(sloRecordingExample),
+    },
+    { name: "product-platform.database", alerts: databaseAlerts(env) },
+    { name: "product-platform.backups", alerts: backupAlerts(env) },
+    { name: "product-platform.platform", alerts: platformAlerts(env) },
+    { name: "product-platform.jobs", alerts: jobAlerts(env) },
+    { name: "product-platform.meta", alerts: watchdogAlerts() },
+  ];
+}
+
+export function alertDefinitions(env: Environment): AlertDefinition[] {
+  return definitionGroups(env).flatMap((g) => g.alerts);
+}

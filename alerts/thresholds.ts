@@ -1,0 +1,23 @@
+/** Every alerting threshold and window, in one place; rules, dashboards and runbooks read them here. */
+export const THRESHOLDS = {
+  /** Below this request rate (req/s) the API counts as idle: ratio alerts stay silent. */
+  minRequestRate: 0.1,
+  /** Below this job start rate (jobs/s) a job type counts as idle. */
+  minJobRate: 0.01,
+  errorRatio: 0.05,
+  http500PerMinute: 10,
+  latencyP95Seconds: 1,
+  dbQueryP95Seconds: 0.1,
+  nodeCpuRatio: 0.8,
+  nodeMemoryRatio: 0.9,
+  diskUsedRatio: 0.85,
+  importFailureRatio: 0.1,
+  translationQueueDepth: 1000,
+  jobQueueDepth: 1000,
+  workerUtilization: 0.9,
+  sourceCheckSuccessRatio: 0.9,
+  /** Replica lag that pages, in seconds. */
+  replicationLagSeconds: 60,
+  /** Recovery point objective: the newest backup may be at most this old, in seconds. */
+  rpoSeconds: 3600,
+} as const;

@@ -1,0 +1,396 @@
+/**
+ * Metrics exposed by the exporters the platform runs, declared with their real names and labels
+ * (the labels the exporter itself sets; Prometheus adds job/instance, and the Kubernetes
+ * service discovery adds namespace/pod where noted). Dashboards and alert rules import these
+ * objects exactly like the application catalog in services/metrics.ts.
+ */
+import { defineMetric } from "./metric-def.js";
+
+// ------------------------------------------------------------------- Prometheus itself
+/** 1 when the last scrape of the target succeeded. */
+export const up = defineMetric({
+  name: "up",
+  help: "1 if the target was scraped successfully, 0 otherwise (synthesised by Prometheus).",
+  type: "gauge",
+  labelNames: ["job", "instance", "namespace", "pod"],
+  source: "prometheus",
+});
+
+// ------------------------------------------------------------------- blackbox-exporter
+export const probeSuccess = defineMetric({
+  name: "probe_success",
+  help: "1 if the blackbox probe succeeded (job/instance identify the module and the probed URL).",
+  type: "gauge",
+  labelNames: ["job", "instance"],
+  source: "blackbox-exporter",
+});
+export const probeDurationSeconds = defineMetric({
+  name: "probe_duration_seconds",
+  help: "How long the blackbox probe took, in seconds.",
+  type: "gauge",
+  labelNames: ["job", "instance"],
+  source: "blackbox-exporter",
+});
+
+// ------------------------------------------------------------------- kube-state-metrics
+export const kubeDeploymentStatusReplicasAvailable = defineMetric({
+  name: "kube_deployment_status_replicas_available",
+  help: "The number of available replicas per deployment.",
+  type: "gauge",
+  labelNames: ["namespace", "deployment"],
+  source: "kube-state-metrics",
+});
+export const kubeDeploymentSpecReplicas = defineMetric({
+  name: "kube_deployment_spec_replicas",
+  help: "Number of desired pods for a deployment.",
+  type: "gauge",
+  labelNames: ["namespace", "deployment"],
+  source: "kube-state-metrics",
+});
+export const kubeDeploymentStatusCondition = defineMetric({
+  name: "kube_deployment_status_condition",
+  help: "The current status conditions of a deployment (1 for the active condition/status pair).",
+  type: "gauge",
+  labelNames: ["namespace", "deployment", "condition", "status", "reason"],
+  source: "kube-state-metrics",
+});
+export const kubeDeploymentStatusObservedGeneration = defineMetric({
+  name: "kube_deployment_status_observed_generation",
+  help: "The generation observed by the deployment controller.",
+  type: "gauge",
+  labelNames: ["namespace", "deployment"],
+  source: "kube-state-metrics",
+});
+export const kubeDeploymentMetadataGeneration = defineMetric({
+  name: "kube_deployment_metadata_generation",
+  help: "Sequence number representing a specific generation of the desired state.",
+  type: "gauge",
+  labelNames: ["namespace", "deployment"],
+  source: "kube-state-metrics",
+});
+export const kubePodContainerStatusRestartsTotal = defineMetric({
+  name: "kube_pod_container_status_restarts_total",
+  help: "The number of container restarts per container.",
+  type: "counter",
+  labelNames: ["namespace", "pod", "container"],
+  source: "kube-state-metrics",
+});
+export const kubePodContainerResourceLimits = defineMetric({
+  name: "kube_pod_container_resource_limits",
+  help: "The number of requested limit resource by a container (resource=cpu in cores, memory in bytes).",
+  type: "gauge",
+  labelNames: ["namespace", "pod", "container", "node", "resource", "unit"],
+  source: "kube-state-metrics",
+});
+export const kubePodStatusPhase = defineMetric({
+  name: "kube_pod_status_phase",
+  help: "The pods current phase.",
+  type: "gauge",
+  labelNames: ["namespace", "pod", "phase"],
+  source: "kube-state-metrics",
+});
+export const kubeCronjobStatusLastSuccessfulTime = defineMetric({
+  name: "kube_cronjob_status_last_successful_time",
+  help: "LastSuccessfulTime keeps information of when was the last time the cron job successfully completed (unix seconds).",
+  type: "gauge",
+  labelNames: ["namespace", "cronjob"],
+  source: "kube-state-metrics",
+});
+export const kubeJobStatusFailed = defineMetric({
+  name: "kube_job_status_failed",
+  help: "The number of pods which reached Phase Failed and the reason for failure.",
+  type: "gauge",
+  labelNames: ["namespace", "job_name", "reason"],
+  source: "kube-state-metrics",
+});
+export const kubeJobOwner = defineMetric({
+  name: "kube_job_owner",
+  help: "Information about the Job's owner (owner_kind=CronJob, owner_name=<cronjob>).",
+  type: "gauge",
+  labelNames: ["namespace", "job_name", "owner_kind", "owner_name", "owner_is_controller"],
+  source: "kube-state-metrics",
+});
+
+// ------------------------------------------------------------------- node-exporter
+export const nodeCpuSecondsTotal = defineMetric({
+  name: "node_cpu_seconds_total",
+  help: "Seconds the CPUs spent in each mode.",
+  type: "counter",
+  labelNames: ["instance", "cpu", "mode"],
+  source: "node-exporter",
+});
+export const nodeMemoryMemAvailableBytes = defineMetric({
+  name: "node_memory_MemAvailable_bytes",
+  help: "Memory information field MemAvailable_bytes.",
+  type: "gauge",
+  labelNames: ["instance"],
+  source: "node-exporter",
+});
+export const nodeMemoryMemTotalBytes = defineMetric({
+  name: "node_memory_MemTotal_bytes",
+  help: "Memory information field MemTotal_bytes.",
+  type: "gauge",
+  labelNames: ["instance"],
+  source: "node-exporter",
+});
+export const nodeFilesystemAvailBytes = defineMetric({
+  name: "node_filesystem_avail_bytes",
+  help: "Filesystem space available to non-root users in bytes.",
+  type: "gauge",
+  labelNames: ["instance", "device", "fstype", "mountpoint"],
+  source: "node-exporter",
+});
+export const nodeFilesystemSizeBytes = defineMetric({
+  name: "node_filesystem_size_bytes",
+  help: "Filesystem size in bytes.",
+  type: "gauge",
+  labelNames: ["instance", "device", "fstype", "mountpoint"],
+  source: "node-exporter",
+});
+export const nodeDiskReadBytesTotal = defineMetric({
+  name: "node_disk_read_bytes_total",
+  help: "The total number of bytes read successfully.",
+  type: "counter",
+  labelNames: ["instance", "device"],
+  source: "node-exporter",
+});
+export const nodeDiskWrittenBytesTotal = defineMetric({
+  name: "node_disk_written_bytes_total",
+  help: "The total number of bytes written successfully.",
+  type: "counter",
+  labelNames: ["instance", "device"],
+  source: "node-exporter",
+});
+export const nodeDiskIoTimeSecondsTotal = defineMetric({
+  name: "node_disk_io_time_seconds_total",
+  help: "Total seconds spent doing I/Os.",
+  type: "counter",
+  labelNames: ["instance", "device"],
+  source: "node-exporter",
+});
+export const nodeNetworkReceiveBytesTotal = defineMetric({
+  name: "node_network_receive_bytes_total",
+  help: "Network device statistic receive_bytes.",
+  type: "counter",
+  labelNames: ["instance", "device"],
+  source: "node-exporter",
+});
+export const nodeNetworkTransmitBytesTotal = defineMetric({
+  name: "node_network_transmit_bytes_total",
+  help: "Network device statistic transmit_bytes.",
+  type: "counter",
+  labelNames: ["instance", "device"],
+  source: "node-exporter",
+});
+
+// ------------------------------------------------------------------- cAdvisor (kubelet)
+export const containerCpuUsageSecondsTotal = defineMetric({
+  name: "container_cpu_usage_seconds_total",
+  help: "Cumulative cpu time consumed in seconds.",
+  type: "counter",
+  labelNames: ["namespace", "pod", "container", "node"],
+  source: "cadvisor",
+});
+export const containerMemoryWorkingSetBytes = defineMetric({
+  name: "container_memory_working_set_bytes",
+  help: "Current working set in bytes.",
+  type: "gauge",
+  labelNames: ["namespace", "pod", "container", "node"],
+  source: "cadvisor",
+});
+export const containerNetworkReceiveBytesTotal = defineMetric({
+  name: "container_network_receive_bytes_total",
+  help: "Cumulative count of bytes received.",
+  type: "counter",
+  labelNames: ["namespace", "pod", "interface"],
+  source: "cadvisor",
+});
+export const containerNetworkTransmitBytesTotal = defineMetric({
+  name: "container_network_transmit_bytes_total",
+  help: "Cumulative count of bytes transmitted.",
+  type: "counter",
+  labelNames: ["namespace", "pod", "interface"],
+  source: "cadvisor",
+});
+export const containerCpuCfsThrottledPeriodsTotal = defineMetric({
+  name: "container_cpu_cfs_throttled_periods_total",
+  help: "Number of throttled period intervals.",
+  type: "counter",
+  labelNames: ["namespace", "pod", "container"],
+  source: "cadvisor",
+});
+
+// ------------------------------------------------------------------- RabbitMQ (rabbitmq_prometheus, /metrics/per-object)
+export const rabbitmqQueueMessagesReady = defineMetric({
+  name: "rabbitmq_queue_messages_ready",
+  help: "Messages ready to be delivered to consumers (per-object endpoint: by vhost and queue).",
+  type: "gauge",
+  labelNames: ["vhost", "queue"],
+  source: "rabbitmq",
+});
+export const rabbitmqQueueMessagesUnacked = defineMetric({
+  name: "rabbitmq_queue_messages_unacked",
+  help: "Messages delivered to consumers but not yet acknowledged.",
+  type: "gauge",
+  labelNames: ["vhost", "queue"],
+  source: "rabbitmq",
+});
+export const rabbitmqQueueConsumers = defineMetric({
+  name: "rabbitmq_queue_consumers",
+  help: "Consumers on a queue.",
+  type: "gauge",
+  labelNames: ["vhost", "queue"],
+  source: "rabbitmq",
+});
+
+// ------------------------------------------------------------------- postgres_exporter
+export const pgUp = defineMetric({
+  name: "pg_up",
+  help: "Whether the last scrape of metrics from PostgreSQL was able to connect to the server (1 for yes, 0 for no).",
+  type: "gauge",
+  labelNames: [],
+  source: "postgres-exporter",
+});
+export const pgStatActivityCount = defineMetric({
+  name: "pg_stat_activity_count",
+  help: "Number of connections in this state.",
+  type: "gauge",
+  labelNames: ["datname", "state", "usename", "application_name"],
+  source: "postgres-exporter",
+});
+export const pgStatActivityMaxTxDuration = defineMetric({
+  name: "pg_stat_activity_max_tx_duration",
+  help: "Max duration in seconds any active transaction has been running.",
+  type: "gauge",
+  labelNames: ["datname", "state", "usename", "application_name"],
+  source: "postgres-exporter",
+});
+export const pgSettingsMaxConnections = defineMetric({
+  name: "pg_settings_max_connections",
+  help: "Server Parameter: max_connections.",
+  type: "gauge",
+  labelNames: [],
+  source: "postgres-exporter",
+});
+export const pgStatStatementsCallsTotal = defineMetric({
+  name: "pg_stat_statements_calls_total",
+  help: "Number of times executed (stat_statements collector).",
+  type: "counter",
+  labelNames: ["user", "datname", "queryid"],
+  source: "postgres-exporter",
+});
+export const pgStatStatementsSecondsTotal = defineMetric({
+  name: "pg_stat_statements_seconds_total",
+  help: "Total time spent in the statement, in seconds (stat_statements collector).",
+  type: "counter",
+  labelNames: ["user", "datname", "queryid"],
+  source: "postgres-exporter",
+});
+export const pgReplicationLagSeconds = defineMetric({
+  name: "pg_replication_lag_seconds",
+  help: "Replication lag behind master in seconds (on a replica).",
+  type: "gauge",
+  labelNames: [],
+  source: "postgres-exporter",
+});
+export const pgReplicationIsReplica = defineMetric({
+  name: "pg_replication_is_replica",
+  help: "Indicates if the server is a replica.",
+  type: "gauge",
+  labelNames: [],
+  source: "postgres-exporter",
+});
+
+// ------------------------------------------------------------------- CloudWatch exporter (AWS/RDS, AWS/Backup)
+export const awsRdsReplicaLagAverage = defineMetric({
+  name: "aws_rds_replica_lag_average",
+  help: "CloudWatch AWS/RDS ReplicaLag, Average, in seconds.",
+  type: "gauge",
+  labelNames: ["dbinstance_identifier"],
+  source: "cloudwatch-exporter",
+});
+export const awsRdsDatabaseConnectionsAverage = defineMetric({
+  name: "aws_rds_database_connections_average",
+  help: "CloudWatch AWS/RDS DatabaseConnections, Average.",
+  type: "gauge",
+  labelNames: ["dbinstance_identifier"],
+  source: "cloudwatch-exporter",
+});
+export const awsRdsCpuutilizationAverage = defineMetric({
+  name: "aws_rds_cpuutilization_average",
+  help: "CloudWatch AWS/RDS CPUUtilization, Average, in percent.",
+  type: "gauge",
+  labelNames: ["dbinstance_identifier"],
+  source: "cloudwatch-exporter",
+});
+export const awsRdsFreeStorageSpaceAverage = defineMetric({
+  name: "aws_rds_free_storage_space_average",
+  help: "CloudWatch AWS/RDS FreeStorageSpace, Average, in bytes.",
+  type: "gauge",
+  labelNames: ["dbinstance_identifier"],
+  source: "cloudwatch-exporter",
+});
+export const awsBackupNumberOfBackupJobsFailedSum = defineMetric({
+  name: "aws_backup_number_of_backup_jobs_failed_sum",
+  help: "CloudWatch AWS/Backup NumberOfBackupJobsFailed, Sum.",
+  type: "gauge",
+  labelNames: ["backup_vault_name", "resource_type"],
+  source: "cloudwatch-exporter",
+});
+export const awsBackupNumberOfBackupJobsCompletedSum = defineMetric({
+  name: "aws_backup_number_of_backup_jobs_completed_sum",
+  help: "CloudWatch AWS/Backup NumberOfBackupJobsCompleted, Sum.",
+  type: "gauge",
+  labelNames: ["backup_vault_name", "resource_type"],
+  source: "cloudwatch-exporter",
+});
+
+/** Every exporter metric, for the catalog tests (a query may only name a declared metric). */
+export const EXPORTER_METRICS = [
+  up,
+  probeSuccess,
+  probeDurationSeconds,
+  kubeDeploymentStatusReplicasAvailable,
+  kubeDeploymentSpecReplicas,
+  kubeDeploymentStatusCondition,
+  kubeDeploymentStatusObservedGeneration,
+  kubeDeploymentMetadataGeneration,
+  kubePodContainerStatusRestartsTotal,
+  kubePodContainerResourceLimits,
+  kubePodStatusPhase,
+  kubeCronjobStatusLastSuccessfulTime,
+  kubeJobStatusFailed,
+  kubeJobOwner,
+  nodeCpuSecondsTotal,
+  nodeMemoryMemAvailableBytes,
+  nodeMemoryMemTotalBytes,
+  nodeFilesystemAvailBytes,
+  nodeFilesystemSizeBytes,
+  nodeDiskReadBytesTotal,
+  nodeDiskWrittenBytesTotal,
+  nodeDiskIoTimeSecondsTotal,
+  nodeNetworkReceiveBytesTotal,
+  nodeNetworkTransmitBytesTotal,
+  containerCpuUsageSecondsTotal,
+  containerMemoryWorkingSetBytes,
+  containerNetworkReceiveBytesTotal,
+  containerNetworkTransmitBytesTotal,
+  containerCpuCfsThrottledPeriodsTotal,
+  rabbitmqQueueMessagesReady,
+  rabbitmqQueueMessagesUnacked,
+  rabbitmqQueueConsumers,
+  pgUp,
+  pgStatActivityCount,
+  pgStatActivityMaxTxDuration,
+  pgSettingsMaxConnections,
+  pgStatStatementsCallsTotal,
+  pgStatStatementsSecondsTotal,
+  pgReplicationLagSeconds,
+  pgReplicationIsReplica,
+  awsRdsReplicaLagAverage,
+  awsRdsDatabaseConnectionsAverage,
+  awsRdsCpuutilizationAverage,
+  awsRdsFreeStorageSpaceAverage,
+  awsBackupNumberOfBackupJobsFailedSum,
+  awsBackupNumberOfBackupJobsCompletedSum,
+] as const;
