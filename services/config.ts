@@ -43,6 +43,15 @@ export const configSchema = z.object({
   JOB_MAX_RETRIES: int(5),
   JOB_CONCURRENCY: int(8),
   JOB_STUCK_CHECK_INTERVAL_MS: int(30_000),
+  /** Default handler timeout per attempt; a job processing longer than this plus the grace is stuck. */
+  JOB_TIMEOUT_MS: int(300_000),
+  JOB_STUCK_GRACE_MS: int(60_000),
+  /** Messages prefetched per type; 0 means twice the concurrency. */
+  JOB_PREFETCH: int(0),
+  /** How often unpublished jobs (the outbox) are published again after a broker outage. */
+  JOB_OUTBOX_INTERVAL_MS: int(1000),
+  /** Prefix for every job queue name (empty in production). */
+  JOB_QUEUE_NAMESPACE: z.string().default(""),
   DEAD_JOB_RETENTION_DAYS: int(30),
   /** When the dead-job archiver runs: every N ms (default hourly). */
   DEAD_JOB_ARCHIVE_INTERVAL_MS: int(3_600_000),

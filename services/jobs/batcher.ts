@@ -1,0 +1,90 @@
+/**
+ * Group commit: callers add one item each and await its result; items that arrive within a
+ * short window (or until the batch is full) are written with one statement. A failed write
+ * (database outage) is retried with backoff while the batcher is open; callers just wait.
+ */
+export interface BatcherOptions<T, R> {
+  /** Writes a batch; returns one result per item, in order. */
+  readonly flush: (items: T[]) => Promise<R[]>;
+  readonly maxSize: number;
+  /** How long the first item of a batch waits for company, in ms. */
+  readonly lingerMs: number;
+  /** Called when a flush fails and will be retried. */
+  readonly onError?: (err: unknown, attempt: number) => void;
+  readonly retryLowMs?: number;
+  readonly retryHighMs?: number;
+}
+
+interface Pending<T, R> {
+  item: T;
+  resolve: (r: R) => void;
+  reject: (e: unknown) => void;
+}
+
+export class BatcherClosedError extends Error {
+  constructor() {
+    super("batcher is closed");
+    this.name = "BatcherClosedError";
+  }
+}
+
+export class Batcher<T, R> {
+  private queue: Pending<T, R>[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private closed = false;
+  private abandoned = false;
+
+  constructor(private readonly opts: BatcherOptions<T, R>) {}
+
+  add(item: T): Promise<R> {
+    if (this.closed) return Promise.reject(new BatcherClosedError());
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (this.queue.length >= this.opts.maxSize) this.kick();
+      else this.timer ??= setTimeout(() => this.kick(), this.opts.lingerMs);
+    });
+  }
+
+  /** Writes whatever is queued now. */
+  kick(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.opts.maxSize);
+      const p = this.write(batch).finally(() => this.inFlight.delete(p));
+      this.inFlight.add(p);
+    }
+  }
+
+  /** Refuses new items and waits until everything queued has been written. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.kick();
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Stops retrying failed writes: their callers get the error. */
+  abandon(): void {
+    this.abandoned = true;
+  }
+
+  private async write(batch: Pending<T, R>[]): Promise<void> {
+    let delay = this.opts.retryLowMs ?? 100;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const results = await this.opts.flush(batch.map((p) => p.item));
+        batch.forEach((p, i) => p.resolve(results[i] as R));
+        return;
+      } catch (err) {
+        if (this.abandoned) {
+          batch.forEach((p) => p.reject(err));
+          return;
+        }
+        this.opts.onError?.(err, attempt);
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, this.opts.retryHighMs ?? 5000);
+      }
+    }
+  }
+}

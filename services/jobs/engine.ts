@@ -1,0 +1,623 @@
+/**
+ * The job engine: durable, at-least-once jobs on RabbitMQ quorum queues with their state in
+ * Postgres.
+ *
+ * Life of a job: enqueue writes the row (`pending`, unpublished: the outbox) and publishes
+ * with confirms; a worker claims it (`processing`, attempts + 1), runs the handler, records
+ * the outcome (`completed`, `failed` with the retry due time, or `dead`) and only then acks.
+ * A failed attempt is published to the delay queue of its backoff level, which dead-letters
+ * it back into the work queue when the delay has passed. State writes are group-committed:
+ * claims and outcomes that arrive within a few milliseconds share one statement.
+ */
+import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer, type Publisher } from "rabbitmq-client";
+import type { Config } from "../config.js";
+import type { Database } from "../db/client.js";
+import type { Logger } from "../logger.js";
+import type { MetricsRegistry } from "../metrics-registry.js";
+import { Batcher } from "./batcher.js";
+import { engineMetrics, type EngineMetrics } from "./engine-metrics.js";
+import { JobStore, type Claim, type Finish, type OutboxRow, type PublishedMark } from "./job-store.js";
+import { maxAttempts, retryDelayMs, type RetryPolicy } from "./retry-policy.js";
+import { Slots } from "./slots.js";
+import { HEADERS, queuesFor, retryQueue, topology, workQueue } from "./topology.js";
+import { JOB_TYPES, PermanentJobError, type JobContext, type JobHandler, type JobType } from "./types.js";
+
+export interface JobEngineConfig {
+  /** Queue name prefix; each test file uses its own. */
+  readonly namespace?: string;
+  readonly retry: RetryPolicy;
+  /** Handler slots per type unless register() says otherwise. */
+  readonly concurrency: number;
+  /** Messages prefetched per type; default twice the concurrency. */
+  readonly prefetch?: number;
+  /** Default handler timeout per attempt, in ms. */
+  readonly timeoutMs: number;
+  /** Extra time past the timeout before a `processing` job counts as stuck. */
+  readonly stuckGraceMs?: number;
+  readonly outboxIntervalMs?: number;
+  /** How old an unpublished row must be before the relay publishes it (enqueue is still on it). */
+  readonly outboxGraceMs?: number;
+  /** Group-commit window and size. */
+  readonly commitLingerMs?: number;
+  readonly commitMaxBatch?: number;
+  readonly shutdownDeadlineMs: number;
+  readonly publishTimeoutMs?: number;
+  /** Types whose queues this engine declares and measures (all five by default). */
+  readonly types?: readonly JobType[];
+  /** Per-type handler timeouts known to every process (the stuck detector runs without handlers). */
+  readonly timeouts?: Partial<Record<JobType, number>>;
+}
+
+export function jobEngineConfig(config: Config, overrides: Partial<JobEngineConfig> = {}): JobEngineConfig {
+  return {
+    namespace: config.JOB_QUEUE_NAMESPACE,
+    retry: { baseMs: config.JOB_RETRY_BASE_MS, maxMs: config.JOB_RETRY_MAX_MS, maxRetries: config.JOB_MAX_RETRIES },
+    concurrency: config.JOB_CONCURRENCY,
+    prefetch: config.JOB_PREFETCH || undefined,
+    timeoutMs: config.JOB_TIMEOUT_MS,
+    stuckGraceMs: config.JOB_STUCK_GRACE_MS,
+    outboxIntervalMs: config.JOB_OUTBOX_INTERVAL_MS,
+    shutdownDeadlineMs: config.SHUTDOWN_DEADLINE_MS,
+    ...overrides,
+  };
+}
+
+export interface JobEngineDeps {
+  db: Database;
+  broker: Connection;
+  logger: Logger;
+  metrics: MetricsRegistry;
+  config: JobEngineConfig;
+  clock?: () => Date;
+}
+
+export interface EnqueueOptions {
+  requestId?: string;
+  /** Caller-chosen id (a UUID) makes enqueue idempotent: an existing job is left alone. */
+  jobId?: string;
+}
+
+export interface EnqueueItem extends EnqueueOptions {
+  type: JobType;
+  payload: unknown;
+}
+
+export interface RegisterOptions {
+  concurrency?: number;
+  timeoutMs?: number;
+}
+
+interface Registration {
+  handler: JobHandler<never>;
+  concurrency: number;
+  timeoutMs: number;
+}
+
+interface Worker {
+  type: JobType;
+  reg: Registration;
+  slots: Slots;
+  consumer: Consumer;
+  deadLetters: Consumer;
+}
+
+type Outcome = { kind: "completed" } | { kind: "failed"; error: Error } | { kind: "released" };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class JobTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`job timed out after ${ms} ms`);
+    this.name = "JobTimeoutError";
+  }
+}
+
+export class JobEngine {
+  readonly store: JobStore;
+  readonly metrics: EngineMetrics;
+  private readonly broker: Connection;
+  private readonly logger: Logger;
+  private readonly config: JobEngineConfig;
+  private readonly clock: () => Date;
+  private readonly namespace: string;
+  private readonly types: readonly JobType[];
+  private readonly registrations = new Map<JobType, Registration>();
+  private readonly workers: Worker[] = [];
+  private publisher: Publisher | undefined;
+  private relayTimer: NodeJS.Timeout | undefined;
+  private relayRunning = false;
+  private readonly pendingPublishes = new Set<Promise<unknown>>();
+  private readonly deadline = new AbortController();
+  private stopping = false;
+  private stopPromise: Promise<void> | undefined;
+
+  private readonly enqueuer: Batcher<EnqueueItem, string>;
+  private readonly claims: Batcher<string, Claim | undefined>;
+  private readonly finishes: Batcher<Finish, boolean>;
+  private readonly releases: Batcher<{ id: string; attempt: number }, undefined>;
+  private readonly marks: Batcher<PublishedMark, undefined>;
+
+  constructor(deps: JobEngineDeps) {
+    this.broker = deps.broker;
+    this.logger = deps.logger.child({ component: "jobs" });
+    this.config = deps.config;
+    this.clock = deps.clock ?? (() => new Date());
+    this.namespace = deps.config.namespace ?? "";
+    this.types = deps.config.types ?? JOB_TYPES;
+    this.store = new JobStore(deps.db.sql);
+    this.metrics = engineMetrics(deps.metrics, {
+      broker: deps.broker,
+      store: this.store,
+      queues: () => topology(this.config.retry, this.namespace, this.types).map((q) => q.queue),
+    });
+    const linger = deps.config.commitLingerMs ?? 2;
+    const maxSize = deps.config.commitMaxBatch ?? 500;
+    const onError = (what: string) => (err: unknown, attempt: number) =>
+      this.logger.warn({ err, attempt }, `${what} failed; retrying (is the database down?)`);
+    this.enqueuer = new Batcher({ lingerMs: linger, maxSize, flush: (items) => this.enqueueNow(items), onError: onError("enqueue") });
+    this.claims = new Batcher({
+      lingerMs: linger,
+      maxSize,
+      onError: onError("claiming jobs"),
+      flush: async (ids) => {
+        const claimed = await this.store.claim(ids, this.clock());
+        return ids.map((id) => claimed.get(id));
+      },
+    });
+    this.finishes = new Batcher({
+      lingerMs: linger,
+      maxSize,
+      onError: onError("recording job outcomes"),
+      flush: async (rows) => {
+        const written = await this.store.finish(rows);
+        return rows.map((r) => written.has(r.id));
+      },
+    });
+    this.releases = new Batcher({
+      lingerMs: linger,
+      maxSize,
+      onError: onError("releasing jobs"),
+      flush: async (rows) => {
+        await this.store.release(rows, this.clock());
+        return rows.map(() => undefined);
+      },
+    });
+    this.marks = new Batcher({
+      lingerMs: Math.max(linger, 5),
+      maxSize: 1000,
+      onError: onError("marking jobs published"),
+      flush: async (rows) => {
+        await this.store.markPublished(rows);
+        return rows.map(() => undefined);
+      },
+    });
+  }
+
+  get maxAttempts(): number {
+    return maxAttempts(this.config.retry);
+  }
+
+  /** Declares every queue of the namespace and starts the outbox relay. */
+  async start(): Promise<void> {
+    for (const spec of topology(this.config.retry, this.namespace, this.types)) {
+      try {
+        await this.broker.queueDeclare({ queue: spec.queue, durable: true, arguments: spec.arguments });
+      } catch (err) {
+        throw new Error(`declaring queue ${spec.queue} failed (an existing queue with other arguments must be deleted first): ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+    }
+    this.publisher = this.broker.createPublisher({ confirm: true, maxAttempts: 2 });
+    this.publisher.on("retry", (err: unknown) => this.logger.warn({ err }, "publish failed once; retrying"));
+    const interval = this.config.outboxIntervalMs ?? 1000;
+    this.relayTimer = setInterval(() => void this.relayOutbox(), interval);
+    this.relayTimer.unref();
+  }
+
+  register<P>(type: JobType, handler: JobHandler<P>, opts: RegisterOptions = {}): void {
+    if (this.registrations.has(type)) throw new Error(`a handler for ${type} is already registered`);
+    this.registrations.set(type, {
+      handler: handler as JobHandler<never>,
+      concurrency: opts.concurrency ?? this.config.concurrency,
+      timeoutMs: opts.timeoutMs ?? this.config.timeouts?.[type] ?? this.config.timeoutMs,
+    });
+  }
+
+  /** Starts consuming the work queue (and draining the broker's dead letters) of each type. */
+  startWorkers(types: readonly JobType[] = [...this.registrations.keys()]): void {
+    if (this.stopping) throw new Error("the engine is stopping");
+    for (const type of types) {
+      const reg = this.registrations.get(type);
+      if (!reg) throw new Error(`no handler registered for job type ${type}`);
+      if (this.workers.some((w) => w.type === type)) continue;
+      const specs = queuesFor(type, this.config.retry, this.namespace);
+      const work = specs.find((q) => q.role === "work")!;
+      const dead = specs.find((q) => q.role === "dead")!;
+      const prefetch = this.config.prefetch ?? reg.concurrency * 2;
+      const slots = new Slots(reg.concurrency);
+      const worker: Worker = { type, reg, slots } as Worker;
+      worker.consumer = this.broker.createConsumer(
+        {
+          queue: work.queue,
+          queueOptions: { queue: work.queue, durable: true, arguments: work.arguments },
+          qos: { prefetchCount: prefetch },
+          // Every prefetched message enters onMessage (claims are batched there); handler
+          // slots, not the consumer, bound how many handlers run at once.
+          concurrency: prefetch,
+          requeue: false,
+        },
+        (msg) => this.onMessage(worker, msg),
+      );
+      worker.consumer.on("error", (err: unknown) => this.logger.warn({ err, type }, "job consumer error"));
+      worker.deadLetters = this.broker.createConsumer(
+        {
+          queue: dead.queue,
+          queueOptions: { queue: dead.queue, durable: true, arguments: dead.arguments },
+          qos: { prefetchCount: 10 },
+          concurrency: 1,
+          requeue: false,
+        },
+        (msg) => this.onBrokerDeadLetter(type, msg),
+      );
+      worker.deadLetters.on("error", (err: unknown) => this.logger.warn({ err, type }, "dead-letter consumer error"));
+      this.metrics.concurrency.set({ type }, reg.concurrency);
+      this.workers.push(worker);
+    }
+  }
+
+  /** Enqueues one job; concurrent calls are written with one INSERT. */
+  async enqueue(type: JobType, payload: unknown, opts: EnqueueOptions = {}): Promise<{ jobId: string }> {
+    this.assertOpen(type);
+    return { jobId: await this.enqueuer.add({ type, payload, ...opts }) };
+  }
+
+  /** Enqueues a batch with one multi-row INSERT and pipelined, confirmed publishes. */
+  async enqueueMany(items: readonly EnqueueItem[]): Promise<{ jobIds: string[] }> {
+    for (const i of items) this.assertOpen(i.type);
+    return { jobIds: await this.enqueueNow([...items]) };
+  }
+
+  /** Publishes jobs an operator set back to pending (dead-job retry); the relay covers failures. */
+  async publishPending(ids: string[]): Promise<number> {
+    const rows = await this.store.loadForPublish(ids);
+    return (await this.publishRows(rows)).length;
+  }
+
+  /** One pass of the outbox relay: publishes unpublished rows older than the grace period. */
+  async relayOutbox(graceMs = this.config.outboxGraceMs ?? 5000): Promise<number> {
+    if (this.relayRunning || this.stopping || !this.broker.ready || !this.publisher) return 0;
+    this.relayRunning = true;
+    let total = 0;
+    try {
+      for (;;) {
+        const rows = await this.store.outbox(this.clock(), graceMs, 500);
+        if (rows.length === 0) break;
+        const ok = await this.publishRows(rows);
+        total += ok.length;
+        if (ok.length < rows.length || rows.length < 500) break;
+      }
+      if (total > 0) this.logger.info({ published: total }, "outbox relay published jobs");
+    } catch (err) {
+      this.logger.warn({ err }, "outbox relay pass failed");
+    } finally {
+      this.relayRunning = false;
+    }
+    return total;
+  }
+
+  /**
+   * Finds jobs processing longer than their type's timeout plus the grace: requeues them
+   * through the outbox, or marks them dead when they are out of attempts.
+   */
+  async recoverStuckJobs(): Promise<{ requeued: number; dead: number }> {
+    let requeued = 0;
+    let dead = 0;
+    const now = this.clock();
+    for (const type of this.types) {
+      const timeout = this.registrations.get(type)?.timeoutMs ?? this.config.timeouts?.[type] ?? this.config.timeoutMs;
+      const rows = await this.store.recoverStuck(type, timeout + (this.config.stuckGraceMs ?? 60_000), now);
+      for (const row of rows) {
+        if (row.status === "dead") {
+          dead++;
+          this.metrics.stuck.inc({ type, action: "failed" });
+          this.metrics.deadLettered.inc({ type });
+          this.logger.error({ jobId: row.id, type, attempts: row.attempts }, "stuck job is out of attempts; dead-lettered");
+        } else {
+          requeued++;
+          this.metrics.stuck.inc({ type, action: "requeued" });
+          this.logger.warn({ jobId: row.id, type, attempts: row.attempts }, "stuck job requeued");
+        }
+      }
+      const pending = rows.filter((r) => r.status === "pending").map((r) => r.id);
+      if (pending.length > 0 && this.broker.ready) await this.publishPending(pending).catch(() => 0);
+    }
+    return { requeued, dead };
+  }
+
+  /**
+   * Stops consuming; running handlers get until the deadline to finish, then are aborted and
+   * released (state back to pending, message requeued). Flushes state writes and publishes.
+   * Does not close the database or the broker connection: their owner does.
+   */
+  stop(deadlineMs = this.config.shutdownDeadlineMs): Promise<void> {
+    this.stopPromise ??= this.doStop(deadlineMs);
+    return this.stopPromise;
+  }
+
+  /** Deletes every queue of this engine's namespace (tests and benchmarks). */
+  async deleteTopology(): Promise<void> {
+    for (const spec of topology(this.config.retry, this.namespace, this.types)) {
+      await this.broker.queueDelete({ queue: spec.queue }).catch(() => undefined);
+    }
+  }
+
+  // ------------------------------------------------------------------------------ internals
+
+  private assertOpen(type: JobType): void {
+    if (this.stopping) throw new Error("the engine is stopping");
+    if (!this.types.includes(type)) throw new Error(`job type ${type} is not part of this engine's topology`);
+  }
+
+  private async doStop(deadlineMs: number): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.relayTimer);
+    for (const w of this.workers) w.slots.close();
+    const deadline = setTimeout(() => {
+      this.deadline.abort();
+      for (const b of [this.claims, this.finishes, this.releases, this.enqueuer, this.marks]) b.abandon();
+    }, deadlineMs);
+    try {
+      const closing = Promise.all(this.workers.flatMap((w) => [w.consumer.close(), w.deadLetters.close()]));
+      await raceTimeout(closing, deadlineMs + 5000);
+      await Promise.allSettled([this.claims.close(), this.finishes.close(), this.releases.close(), this.enqueuer.close()]);
+      await raceTimeout(Promise.allSettled([...this.pendingPublishes]), Math.max(1000, deadlineMs));
+      await this.marks.close();
+      await this.publisher?.close();
+    } finally {
+      clearTimeout(deadline);
+    }
+    this.logger.info("job engine stopped");
+  }
+
+  private async enqueueNow(items: EnqueueItem[]): Promise<string[]> {
+    const max = this.maxAttempts;
+    const jobs = items.map((i) => ({ id: i.jobId ?? randomUUID(), type: i.type, payload: i.payload, maxAttempts: max, requestId: i.requestId }));
+    for (const j of jobs) if (!UUID.test(j.id)) throw new Error(`jobId must be a UUID, got ${j.id}`);
+    const inserted = await this.store.insert(jobs, this.clock());
+    const fresh = jobs.filter((j) => inserted.has(j.id));
+    if (this.publisher && !this.stopping) {
+      await this.publishRows(fresh.map((j) => ({ id: j.id, type: j.type, payload: j.payload, attempts: 0, requestId: j.requestId ?? null, status: "pending" })));
+    }
+    return jobs.map((j) => j.id);
+  }
+
+  /** Publishes rows to their work queue with confirms; marks the confirmed ones (batched). */
+  private async publishRows(rows: OutboxRow[]): Promise<OutboxRow[]> {
+    const results = await Promise.all(
+      rows.map(async (row) => {
+        try {
+          await this.publish(workQueue(row.type, this.namespace), row);
+          this.markPublished({ id: row.id, status: row.status, attempts: row.attempts });
+          return row;
+        } catch (err) {
+          this.logger.warn({ err, jobId: row.id }, "publish failed; the job stays in the outbox");
+          return undefined;
+        }
+      }),
+    );
+    return results.filter((r): r is OutboxRow => r !== undefined);
+  }
+
+  private markPublished(mark: PublishedMark): void {
+    this.marks.add(mark).catch((err: unknown) => this.logger.warn({ err, jobId: mark.id }, "could not mark a job published; the relay may publish it again"));
+  }
+
+  private async publish(queue: string, row: { id: string; type: JobType; payload: unknown; attempts: number; requestId: string | null }): Promise<void> {
+    if (!this.publisher) throw new Error("the engine is not started");
+    const headers: Record<string, unknown> = { [HEADERS.jobId]: row.id, [HEADERS.type]: row.type, [HEADERS.attempt]: row.attempts };
+    if (row.requestId) headers[HEADERS.requestId] = row.requestId;
+    const send = this.publisher.send(
+      { routingKey: queue, durable: true, messageId: row.id, contentType: "application/json", headers },
+      row.payload ?? null,
+    );
+    const tracked = send.catch(() => undefined);
+    this.pendingPublishes.add(tracked);
+    void tracked.finally(() => this.pendingPublishes.delete(tracked));
+    await raceTimeout(send, this.config.publishTimeoutMs ?? 5000);
+  }
+
+  private async onMessage(worker: Worker, msg: AsyncMessage): Promise<ConsumerStatus> {
+    try {
+      return await this.process(worker, msg);
+    } catch (err) {
+      // Never let the client decide (it would requeue at once): log, then requeue after a pause.
+      this.logger.error({ err, type: worker.type }, "unexpected error handling a job message; requeueing");
+      await new Promise((r) => setTimeout(r, 1000));
+      return ConsumerStatus.REQUEUE;
+    }
+  }
+
+  private async process(worker: Worker, msg: AsyncMessage): Promise<ConsumerStatus> {
+    const type = worker.type;
+    const jobId = stringHeader(msg.headers?.[HEADERS.jobId]) ?? msg.messageId;
+    if (!jobId || !UUID.test(jobId)) {
+      this.logger.error({ messageId: msg.messageId, type }, "message without a job id; sent to the dead-letter queue");
+      return ConsumerStatus.DROP;
+    }
+    if (this.stopping) return ConsumerStatus.REQUEUE;
+    let claim: Claim | undefined;
+    try {
+      claim = await this.claims.add(jobId);
+    } catch {
+      return ConsumerStatus.REQUEUE;
+    }
+    if (!claim) {
+      // Completed or dead already (a duplicate delivery), or unknown: nothing to do.
+      this.logger.debug({ jobId, type }, "duplicate or unknown job message acknowledged");
+      return ConsumerStatus.ACK;
+    }
+    const attempt = claim.attempts;
+    const log = this.logger.child({ jobId, type, attempt });
+    if (attempt > claim.maxAttempts) {
+      // Attempts were started but never finished (the worker died mid-job each time).
+      const now = this.clock();
+      const error = `out of attempts: ${attempt - 1} attempts started and none finished (worker lost mid-job)`;
+      const written = await this.finishes.add({
+        id: jobId, attempt, status: "dead", finishedAt: now, durationMs: 0, error,
+        entry: { attempt, outcome: "dead", at: now.toISOString(), error },
+      });
+      if (written) this.deadLettered(type, jobId, attempt, error, log);
+      return ConsumerStatus.ACK;
+    }
+    if (!(await worker.slots.acquire())) {
+      await this.releases.add({ id: jobId, attempt }).catch(() => undefined);
+      return ConsumerStatus.REQUEUE;
+    }
+    const startedAt = this.clock();
+    const t0 = performance.now();
+    this.metrics.started.inc({ type });
+    this.metrics.inFlight.inc({ type });
+    let outcome: Outcome;
+    try {
+      outcome = await this.runHandler(worker.reg, msg.body, {
+        jobId, type, attempt, requestId: stringHeader(msg.headers?.[HEADERS.requestId]), logger: log,
+      });
+    } finally {
+      worker.slots.release();
+      this.metrics.inFlight.dec({ type });
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    this.metrics.busySeconds.inc({ type }, seconds);
+    if (outcome.kind === "released") {
+      await this.releases.add({ id: jobId, attempt }).catch(() => undefined);
+      log.warn("job released at shutdown; it will run again");
+      return ConsumerStatus.REQUEUE;
+    }
+    const finishedAt = this.clock();
+    const durationMs = Math.round(seconds * 1000);
+    const timing = { attempt, startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationMs };
+    if (outcome.kind === "completed") {
+      const written = await this.finishes.add({ id: jobId, attempt, status: "completed", finishedAt, durationMs, entry: { ...timing, outcome: "completed" } });
+      if (written) {
+        this.metrics.completed.inc({ type });
+        this.metrics.duration.observe({ type, outcome: "success" }, seconds);
+      }
+      return ConsumerStatus.ACK;
+    }
+    const error = outcome.error;
+    const permanent = error instanceof PermanentJobError || error.name === "PermanentJobError";
+    const dead = permanent || attempt >= claim.maxAttempts;
+    const delayMs = dead ? 0 : retryDelayMs(this.config.retry, attempt);
+    const runAt = dead ? undefined : new Date(finishedAt.getTime() + delayMs);
+    const status = dead ? "dead" : "failed";
+    const written = await this.finishes.add({
+      id: jobId, attempt, status, finishedAt, durationMs, error: error.message, stack: error.stack, runAt,
+      entry: { ...timing, outcome: status, error: error.message, stack: error.stack, ...(permanent ? { permanent: true } : {}), ...(runAt ? { retryAt: runAt.toISOString() } : {}) },
+    });
+    if (!written) return ConsumerStatus.ACK;
+    this.metrics.failed.inc({ type });
+    this.metrics.duration.observe({ type, outcome: "failure" }, seconds);
+    if (dead) {
+      this.deadLettered(type, jobId, attempt, error.message, log, permanent);
+    } else {
+      this.metrics.retries.inc({ type, attempt: String(attempt + 1) });
+      log.warn({ err: error, delayMs }, "job attempt failed; retry scheduled");
+      this.scheduleRetry(type, jobId, attempt, delayMs, msg);
+    }
+    return ConsumerStatus.ACK;
+  }
+
+  private deadLettered(type: JobType, jobId: string, attempt: number, error: string, log: Logger, permanent = false): void {
+    this.metrics.deadLettered.inc({ type });
+    log.error({ jobId, type, attempts: attempt, error, permanent }, "job dead-lettered");
+  }
+
+  /** Publishes the retry to its backoff level's delay queue; the outbox covers a failed publish. */
+  private scheduleRetry(type: JobType, jobId: string, attempt: number, delayMs: number, msg: AsyncMessage): void {
+    const row = { id: jobId, type, payload: msg.body, attempts: attempt, requestId: stringHeader(msg.headers?.[HEADERS.requestId]) ?? null };
+    this.publish(retryQueue(type, delayMs, this.namespace), row).then(
+      () => this.markPublished({ id: jobId, status: "failed", attempts: attempt }),
+      (err: unknown) => this.logger.warn({ err, jobId }, "retry publish failed; the outbox relay will publish it when due"),
+    );
+  }
+
+  private runHandler(reg: Registration, payload: unknown, base: Omit<JobContext, "signal">): Promise<Outcome> {
+    const abort = new AbortController();
+    const ctx: JobContext = { ...base, signal: abort.signal };
+    return new Promise<Outcome>((resolve) => {
+      let done = false;
+      const settle = (o: Outcome) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.deadline.signal.removeEventListener("abort", onDeadline);
+        resolve(o);
+      };
+      const timer = setTimeout(() => {
+        const err = new JobTimeoutError(reg.timeoutMs);
+        abort.abort(err);
+        settle({ kind: "failed", error: err });
+      }, reg.timeoutMs);
+      const onDeadline = () => {
+        abort.abort(new Error("shutting down"));
+        settle({ kind: "released" });
+      };
+      if (this.deadline.signal.aborted) return onDeadline();
+      this.deadline.signal.addEventListener("abort", onDeadline, { once: true });
+      Promise.resolve()
+        .then(() => (reg.handler as JobHandler<unknown>)(payload, ctx))
+        .then(
+          () => settle({ kind: "completed" }),
+          (err: unknown) => settle({ kind: "failed", error: toError(err) }),
+        );
+    });
+  }
+
+  /** Messages the broker dead-lettered (delivery-limit backstop): record them as dead. */
+  private async onBrokerDeadLetter(type: JobType, msg: AsyncMessage): Promise<ConsumerStatus> {
+    const jobId = stringHeader(msg.headers?.[HEADERS.jobId]) ?? msg.messageId;
+    if (!jobId || !UUID.test(jobId)) {
+      this.logger.error({ type, messageId: msg.messageId }, "dead letter without a job id discarded");
+      return ConsumerStatus.ACK;
+    }
+    try {
+      const reason = `delivery limit exceeded: the broker dead-lettered the message (${stringHeader(msg.headers?.["x-first-death-reason"]) ?? "unknown reason"})`;
+      if (await this.store.markDead(jobId, reason, this.clock())) {
+        this.deadLettered(type, jobId, 0, reason, this.logger);
+      }
+      return ConsumerStatus.ACK;
+    } catch (err) {
+      this.logger.warn({ err, jobId }, "could not record a broker dead letter; retrying");
+      await new Promise((r) => setTimeout(r, 1000));
+      return ConsumerStatus.REQUEUE;
+    }
+  }
+}
+
+function stringHeader(v: unknown): string | undefined {
+  if (typeof v === "string") return v;
+  if (Buffer.isBuffer(v)) return v.toString("utf8");
+  return undefined;
+}
+
+function toError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  return new Error(typeof err === "string" ? err : JSON.stringify(err));
+}
+
+async function raceTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

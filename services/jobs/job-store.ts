@@ -1,0 +1,269 @@
+/**
+ * Job state in Postgres, written in batches (one statement per batch, arrays through unnest)
+ * so the engine can group-commit. The `jobs` table is the source of truth for a job's status,
+ * attempts and history; the broker only carries the work.
+ */
+import type { SqlExecutor } from "../db/migrations.js";
+import type { JobStatus, JobType } from "./types.js";
+
+export interface NewJob {
+  id: string;
+  type: JobType;
+  payload: unknown;
+  maxAttempts: number;
+  requestId?: string;
+}
+
+/** One attempt (or event) in Job.history. */
+export interface HistoryEntry {
+  attempt?: number;
+  event?: string;
+  outcome?: "completed" | "failed" | "dead" | "released" | "stuck";
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  error?: string;
+  stack?: string;
+  at?: string;
+  [key: string]: unknown;
+}
+
+export interface Claim {
+  id: string;
+  attempts: number;
+  maxAttempts: number;
+}
+
+export interface Finish {
+  id: string;
+  attempt: number;
+  status: Extract<JobStatus, "completed" | "failed" | "dead">;
+  finishedAt: Date;
+  durationMs: number;
+  error?: string;
+  stack?: string;
+  entry: HistoryEntry;
+  runAt?: Date;
+}
+
+export interface PublishedMark {
+  id: string;
+  status: JobStatus;
+  attempts: number;
+}
+
+export interface OutboxRow {
+  id: string;
+  type: JobType;
+  payload: unknown;
+  attempts: number;
+  requestId: string | null;
+  status: JobStatus;
+}
+
+const iso = (d: Date) => d.toISOString();
+
+export class JobStore {
+  constructor(private readonly sql: SqlExecutor) {}
+
+  /** Multi-row insert; returns the ids that were new (an existing id is left alone). */
+  async insert(jobs: NewJob[], now: Date): Promise<Set<string>> {
+    if (jobs.length === 0) return new Set();
+    const r = await this.sql.query<{ id: string }>(
+      `INSERT INTO jobs (id, type, status, payload, attempts, max_attempts, request_id, published, created_at, updated_at)
+       SELECT v.id, v.type, 'pending', v.payload, 0, v.max_attempts, v.request_id, false, $6, $6
+       FROM unnest($1::uuid[], $2::"JobType"[], $3::jsonb[], $4::int[], $5::text[])
+         AS v(id, type, payload, max_attempts, request_id)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id`,
+      [
+        jobs.map((j) => j.id),
+        jobs.map((j) => j.type),
+        jobs.map((j) => JSON.stringify(j.payload ?? null)),
+        jobs.map((j) => j.maxAttempts),
+        jobs.map((j) => j.requestId ?? null),
+        iso(now),
+      ],
+    );
+    return new Set(r.rows.map((x) => x.id));
+  }
+
+  /**
+   * The broker confirmed these publishes. Guarded by status and attempts, so a confirmation
+   * that arrives late never hides a newer, unpublished state from the outbox.
+   */
+  async markPublished(rows: PublishedMark[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.sql.query(
+      `UPDATE jobs AS j SET published = true
+       FROM unnest($1::uuid[], $2::text[], $3::int[]) AS v(id, status, attempts)
+       WHERE j.id = v.id AND j.published = false AND j.status = v.status::"JobStatus" AND j.attempts = v.attempts`,
+      [rows.map((r) => r.id), rows.map((r) => r.status), rows.map((r) => r.attempts)],
+    );
+  }
+
+  /** Rows to publish right now (an operator retried them). */
+  async loadForPublish(ids: string[]): Promise<OutboxRow[]> {
+    if (ids.length === 0) return [];
+    const r = await this.sql.query<{ id: string; type: JobType; payload: unknown; attempts: number; request_id: string | null; status: JobStatus }>(
+      `SELECT id, type, payload, attempts, request_id, status FROM jobs WHERE id = ANY($1::uuid[]) AND published = false AND status = 'pending'`,
+      [ids],
+    );
+    return r.rows.map((x) => ({ id: x.id, type: x.type, payload: x.payload, attempts: x.attempts, requestId: x.request_id, status: x.status }));
+  }
+
+  /**
+   * Starts an attempt for each delivered job: status processing, attempts + 1. Jobs already
+   * completed or dead (a duplicate delivery) are not returned.
+   */
+  async claim(ids: string[], now: Date): Promise<Map<string, Claim>> {
+    const r = await this.sql.query<{ id: string; attempts: number; max_attempts: number }>(
+      `UPDATE jobs SET status = 'processing', attempts = attempts + 1, started_at = $2, published = true, updated_at = $2
+       WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'failed', 'processing')
+       RETURNING id, attempts, max_attempts`,
+      [ids, iso(now)],
+    );
+    return new Map(r.rows.map((x) => [x.id, { id: x.id, attempts: x.attempts, maxAttempts: x.max_attempts }]));
+  }
+
+  /**
+   * Records the outcome of attempts. Only the attempt that owns the row (still processing,
+   * same attempt number) may write it; returns the ids that were written.
+   */
+  async finish(rows: Finish[]): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const r = await this.sql.query<{ id: string }>(
+      `UPDATE jobs AS j SET
+         status = v.status::"JobStatus",
+         finished_at = v.finished_at,
+         duration_ms = v.duration_ms,
+         last_error = COALESCE(v.error, j.last_error),
+         last_error_stack = CASE WHEN v.error IS NULL THEN j.last_error_stack ELSE v.stack END,
+         history = j.history || jsonb_build_array(v.entry),
+         run_at = v.run_at,
+         dead_at = CASE WHEN v.status = 'dead' THEN v.finished_at ELSE NULL END,
+         published = v.status <> 'failed',
+         updated_at = v.finished_at
+       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::text[], $7::text[], $8::jsonb[], $9::timestamptz[])
+         AS v(id, attempt, status, finished_at, duration_ms, error, stack, entry, run_at)
+       WHERE j.id = v.id AND j.status = 'processing' AND j.attempts = v.attempt
+       RETURNING j.id`,
+      [
+        rows.map((x) => x.id),
+        rows.map((x) => x.attempt),
+        rows.map((x) => x.status),
+        rows.map((x) => iso(x.finishedAt)),
+        rows.map((x) => x.durationMs),
+        rows.map((x) => x.error ?? null),
+        rows.map((x) => x.stack ?? null),
+        rows.map((x) => JSON.stringify(x.entry)),
+        rows.map((x) => (x.runAt ? iso(x.runAt) : null)),
+      ],
+    );
+    return new Set(r.rows.map((x) => x.id));
+  }
+
+  /** Gives attempts back (graceful shutdown): the job is pending again and its message requeued. */
+  async release(rows: { id: string; attempt: number }[], now: Date): Promise<void> {
+    if (rows.length === 0) return;
+    await this.sql.query(
+      `UPDATE jobs AS j SET status = 'pending', attempts = j.attempts - 1, started_at = NULL, published = true, updated_at = $3,
+         history = j.history || jsonb_build_array(jsonb_build_object('event', 'released', 'attempt', v.attempt, 'at', $3::text))
+       FROM unnest($1::uuid[], $2::int[]) AS v(id, attempt)
+       WHERE j.id = v.id AND j.status = 'processing' AND j.attempts = v.attempt`,
+      [rows.map((x) => x.id), rows.map((x) => x.attempt), iso(now)],
+    );
+  }
+
+  /** Jobs whose publish was not confirmed: pending ones, and failed ones whose retry is due. */
+  async outbox(now: Date, graceMs: number, limit: number): Promise<OutboxRow[]> {
+    const cutoff = iso(new Date(now.getTime() - graceMs));
+    const r = await this.sql.query<{ id: string; type: JobType; payload: unknown; attempts: number; request_id: string | null; status: JobStatus }>(
+      `SELECT id, type, payload, attempts, request_id, status FROM jobs
+       WHERE published = false AND ((status = 'pending' AND updated_at <= $1) OR (status = 'failed' AND run_at <= $1))
+       ORDER BY updated_at LIMIT $2`,
+      [cutoff, limit],
+    );
+    return r.rows.map((x) => ({ id: x.id, type: x.type, payload: x.payload, attempts: x.attempts, requestId: x.request_id, status: x.status }));
+  }
+
+  async outboxSize(): Promise<number> {
+    const r = await this.sql.query<{ n: string }>(`SELECT count(*) AS n FROM jobs WHERE published = false AND status IN ('pending', 'failed')`);
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  async deadCounts(): Promise<Map<JobType, number>> {
+    const r = await this.sql.query<{ type: JobType; n: string }>(`SELECT type, count(*) AS n FROM jobs WHERE status = 'dead' GROUP BY type`);
+    return new Map(r.rows.map((x) => [x.type, Number(x.n)]));
+  }
+
+  /**
+   * Jobs processing longer than `olderThanMs`: requeued (pending, unpublished, for the outbox)
+   * or dead when out of attempts.
+   */
+  async recoverStuck(type: JobType, olderThanMs: number, now: Date): Promise<{ id: string; status: "pending" | "dead"; attempts: number }[]> {
+    const r = await this.sql.query<{ id: string; status: "pending" | "dead"; attempts: number }>(
+      `UPDATE jobs SET
+         status = CASE WHEN attempts >= max_attempts THEN 'dead'::"JobStatus" ELSE 'pending'::"JobStatus" END,
+         dead_at = CASE WHEN attempts >= max_attempts THEN $3::timestamptz ELSE NULL END,
+         published = false,
+         last_error = $4,
+         last_error_stack = NULL,
+         history = history || jsonb_build_array(jsonb_build_object('attempt', attempts, 'outcome', 'stuck', 'startedAt', started_at, 'at', $3::text, 'error', $4::text)),
+         updated_at = $3
+       WHERE type = $1 AND status = 'processing' AND started_at < $2
+       RETURNING id, status, attempts`,
+      [type, iso(new Date(now.getTime() - olderThanMs)), iso(now), `stuck: processing for more than ${olderThanMs} ms`],
+    );
+    return r.rows;
+  }
+
+  /** Moves dead jobs that died before `cutoff` to archived_jobs, in batches; returns how many. */
+  async archiveDeadBefore(cutoff: Date, now: Date, batch = 1000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.archive(`status = 'dead' AND dead_at < $1`, [iso(cutoff)], now, batch);
+      total += n;
+      if (n < batch) return total;
+    }
+  }
+
+  /** Moves the given dead jobs to archived_jobs now (an operator discarded them). */
+  async archiveIds(ids: string[], now: Date): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const r = await this.sql.query<{ id: string }>(
+      `${this.archiveSql(`status = 'dead' AND id = ANY($1::uuid[])`, 2, 3)} RETURNING id`,
+      [ids, iso(now), ids.length],
+    );
+    return r.rows.map((x) => x.id);
+  }
+
+  private async archive(where: string, params: unknown[], now: Date, batch: number): Promise<number> {
+    const n = params.length;
+    const r = await this.sql.query<{ id: string }>(`${this.archiveSql(where, n + 1, n + 2)} RETURNING id`, [...params, iso(now), batch]);
+    return r.rows.length;
+  }
+
+  private archiveSql(where: string, nowParam: number, limitParam: number): string {
+    return `WITH moved AS (
+        DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE ${where} ORDER BY dead_at LIMIT $${limitParam} FOR UPDATE SKIP LOCKED)
+        RETURNING *
+      )
+      INSERT INTO archived_jobs (id, type, status, payload, attempts, max_attempts, request_id, last_error, last_error_stack, history, dead_at, created_at, archived_at)
+      SELECT id, type, status, payload, attempts, max_attempts, request_id, last_error, last_error_stack, history, dead_at, created_at, $${nowParam}::timestamptz FROM moved
+      ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, payload = EXCLUDED.payload, attempts = EXCLUDED.attempts,
+        last_error = EXCLUDED.last_error, last_error_stack = EXCLUDED.last_error_stack, history = EXCLUDED.history,
+        dead_at = EXCLUDED.dead_at, archived_at = EXCLUDED.archived_at`;
+  }
+
+  /** Marks the broker's dead letters (delivery-limit backstop) dead in the table. */
+  async markDead(id: string, reason: string, now: Date): Promise<boolean> {
+    const r = await this.sql.query<{ id: string }>(
+      `UPDATE jobs SET status = 'dead', dead_at = $2, last_error = $3, last_error_stack = NULL, published = true, updated_at = $2,
+         history = history || jsonb_build_array(jsonb_build_object('attempt', attempts, 'outcome', 'dead', 'at', $2::text, 'error', $3::text))
+       WHERE id = $1 AND status NOT IN ('completed', 'dead') RETURNING id`,
+      [id, iso(now), reason],
+    );
+    return r.rows.length > 0;
+  }
+}
