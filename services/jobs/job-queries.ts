@@ -63,7 +63,7 @@ export async function resetDeadJobs(db: Database, sel: { ids?: string[]; filter?
   const r = await db.sql.query<{ id: string }>(
     `UPDATE jobs SET status = 'pending', attempts = 0, published = false, dead_at = NULL, run_at = NULL, started_at = NULL,
        finished_at = NULL, updated_at = $${n + 1},
-       history = history || jsonb_build_array(jsonb_build_object('event', 'retried-from-dead', 'at', $${n + 1}::text, 'by', $${n + 3}::text))
+       history = history || jsonb_build_array(jsonb_build_object('event', 'retried-from-dead', 'at', $${n + 1}::timestamptz, 'by', $${n + 3}::text))
      WHERE id IN (SELECT id FROM jobs WHERE ${where} ORDER BY dead_at LIMIT $${n + 2} FOR UPDATE SKIP LOCKED)
      RETURNING id`,
     [...params, now.toISOString(), sel.limit, sel.actor],
@@ -77,7 +77,7 @@ export async function markDiscarded(db: Database, sel: { ids?: string[]; filter?
   const n = params.length;
   const r = await db.sql.query<{ id: string }>(
     `UPDATE jobs SET updated_at = $${n + 1},
-       history = history || jsonb_build_array(jsonb_build_object('event', 'discarded', 'at', $${n + 1}::text, 'by', $${n + 3}::text))
+       history = history || jsonb_build_array(jsonb_build_object('event', 'discarded', 'at', $${n + 1}::timestamptz, 'by', $${n + 3}::text))
      WHERE id IN (SELECT id FROM jobs WHERE ${where} ORDER BY dead_at LIMIT $${n + 2} FOR UPDATE SKIP LOCKED)
      RETURNING id`,
     [...params, now.toISOString(), sel.limit, sel.actor],

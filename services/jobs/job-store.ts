@@ -168,7 +168,7 @@ export class JobStore {
     if (rows.length === 0) return;
     await this.sql.query(
       `UPDATE jobs AS j SET status = 'pending', attempts = j.attempts - 1, started_at = NULL, published = true, updated_at = $3,
-         history = j.history || jsonb_build_array(jsonb_build_object('event', 'released', 'attempt', v.attempt, 'at', $3::text))
+         history = j.history || jsonb_build_array(jsonb_build_object('event', 'released', 'attempt', v.attempt, 'at', $3::timestamptz))
        FROM unnest($1::uuid[], $2::int[]) AS v(id, attempt)
        WHERE j.id = v.id AND j.status = 'processing' AND j.attempts = v.attempt`,
       [rows.map((x) => x.id), rows.map((x) => x.attempt), iso(now)],
@@ -209,7 +209,7 @@ export class JobStore {
          published = false,
          last_error = $4,
          last_error_stack = NULL,
-         history = history || jsonb_build_array(jsonb_build_object('attempt', attempts, 'outcome', 'stuck', 'startedAt', started_at, 'at', $3::text, 'error', $4::text)),
+         history = history || jsonb_build_array(jsonb_build_object('attempt', attempts, 'outcome', 'stuck', 'startedAt', started_at, 'at', $3::timestamptz, 'error', $4::text)),
          updated_at = $3
        WHERE type = $1 AND status = 'processing' AND started_at < $2
        RETURNING id, status, attempts`,
@@ -260,7 +260,7 @@ export class JobStore {
   async markDead(id: string, reason: string, now: Date): Promise<boolean> {
     const r = await this.sql.query<{ id: string }>(
       `UPDATE jobs SET status = 'dead', dead_at = $2, last_error = $3, last_error_stack = NULL, published = true, updated_at = $2,
-         history = history || jsonb_build_array(jsonb_build_object('attempt', attempts, 'outcome', 'dead', 'at', $2::text, 'error', $3::text))
+         history = history || jsonb_build_array(jsonb_build_object('attempt', attempts, 'outcome', 'dead', 'at', $2::timestamptz, 'error', $3::text))
        WHERE id = $1 AND status NOT IN ('completed', 'dead') RETURNING id`,
       [id, iso(now), reason],
     );

@@ -1,0 +1,107 @@
+/**
+ * Test harness for the job engine: a fresh database (tests/helpers/db.ts), a broker
+ * connection, and a namespace of queues that is deleted afterwards.
+ */
+import { randomBytes } from "node:crypto";
+import { Connection } from "rabbitmq-client";
+import type { Database } from "../../services/db/client.js";
+import { JobEngine, type JobEngineConfig } from "../../services/jobs/engine.js";
+import type { JobType } from "../../services/jobs/types.js";
+import { silentLogger, type Logger } from "../../services/logger.js";
+import { MetricsRegistry } from "../../services/metrics-registry.js";
+import { openTestDatabase } from "../helpers/db.js";
+
+export const AMQP_URL = process.env.TEST_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+
+export function uniqueNamespace(tag: string): string {
+  return `test.${tag}.${process.pid}.${randomBytes(3).toString("hex")}.`;
+}
+
+/** Fast settings for tests: 50 ms base delay, 5 retries, short outbox grace. */
+export function testEngineConfig(namespace: string, overrides: Partial<JobEngineConfig> = {}): JobEngineConfig {
+  return {
+    namespace,
+    retry: { baseMs: 50, maxMs: 60_000, maxRetries: 5 },
+    concurrency: 4,
+    timeoutMs: 10_000,
+    stuckGraceMs: 0,
+    outboxIntervalMs: 200,
+    outboxGraceMs: 300,
+    shutdownDeadlineMs: 5_000,
+    types: ["import", "image"] satisfies JobType[],
+    ...overrides,
+  };
+}
+
+export async function connect(url = AMQP_URL, name = "jobs-test"): Promise<Connection> {
+  const conn = new Connection({ url, connectionName: name, retryLow: 100, retryHigh: 1000 });
+  conn.on("error", () => undefined);
+  await conn.onConnect(5000);
+  return conn;
+}
+
+export interface Harness {
+  db: Database;
+  databaseUrl: string;
+  broker: Connection;
+  namespace: string;
+  logger: Logger;
+  newEngine(overrides?: Partial<JobEngineConfig>, deps?: { broker?: Connection; clock?: () => Date; metrics?: MetricsRegistry }): JobEngine;
+  close(): Promise<void>;
+}
+
+export async function harness(tag: string): Promise<Harness> {
+  const t = await openTestDatabase({ poolMax: 10 });
+  const broker = await connect();
+  const namespace = uniqueNamespace(tag);
+  const logger = silentLogger();
+  const engines: JobEngine[] = [];
+  return {
+    db: t.db,
+    databaseUrl: t.testDb.url,
+    broker,
+    namespace,
+    logger,
+    newEngine(overrides = {}, deps = {}) {
+      const engine = new JobEngine({
+        db: t.db,
+        broker: deps.broker ?? broker,
+        logger,
+        metrics: deps.metrics ?? new MetricsRegistry(),
+        config: testEngineConfig(namespace, overrides),
+        clock: deps.clock,
+      });
+      engines.push(engine);
+      return engine;
+    },
+    async close() {
+      for (const e of engines) await e.stop(1000).catch(() => undefined);
+      if (engines[0]) await engines[0].deleteTopology();
+      await broker.close();
+      await t.close();
+    },
+  };
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 25): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export async function jobRow(db: Database, id: string) {
+  return db.prisma.job.findUniqueOrThrow({ where: { id } });
+}
+
+export async function metricValue(metrics: MetricsRegistry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const json = await metrics.registry.getMetricsAsJSON();
+  const m = json.find((x) => x.name === name);
+  if (!m) return 0;
+  return (m.values as { value: number; labels: Record<string, string | number> }[])
+    .filter((v) => Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val))
+    .reduce((s, v) => s + v.value, 0);
+}
