@@ -66,6 +66,9 @@ export const configSchema = z.object({
   STORAGE_DIR: z.string().default("data/images"),
   S3_BUCKET: z.string().optional(),
   S3_REGION: z.string().optional(),
+  /** S3-compatible endpoint (MinIO, LocalStack); unset for AWS. */
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_FORCE_PATH_STYLE: bool(false),
   AUTO_PUSH_ON_APPROVE: bool(false),
   SOURCE_CHECK_INTERVAL_MS: int(6 * 3_600_000),
   FETCH_TIMEOUT_MS: int(10_000),

@@ -1,16 +1,15 @@
 /**
  * `npm start`: runs the product pipeline locally (API, workers and scheduler in one process,
  * or the roles named in ROLES). Fails fast with a clear message when the config is bad or the
- * broker is down.
+ * broker is down. SIGTERM/SIGINT: stop accepting requests, drain in-flight jobs within
+ * SHUTDOWN_DEADLINE_MS, then close the broker and the database.
  */
-import type { Server } from "node:http";
-import { createApp } from "./api/app.js";
 import { BrokerUnreachableError, connectBroker } from "./broker.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { openDatabase } from "./db/client.js";
 import { createLogger } from "./logger.js";
-import { dependencyUp } from "./metrics.js";
 import { MetricsRegistry } from "./metrics-registry.js";
+import { createPlatform } from "./platform.js";
 
 async function main(): Promise<void> {
   let config: Config;
@@ -47,32 +46,11 @@ async function main(): Promise<void> {
   });
   logger.info({ database: db.kind }, db.kind === "pglite" ? "using the embedded PGlite database (set DATABASE_URL for Postgres)" : "using Postgres");
 
-  const readiness = {
-    postgres: () => db.ping(),
-    rabbitmq: async () => {
-      if (!broker.ready) throw new Error("not connected");
-    },
-  };
-  metrics.gauge(dependencyUp, async (g) => {
-    for (const [name, check] of Object.entries(readiness)) {
-      g.set({ dependency: name }, await check().then(() => 1, () => 0));
-    }
-  });
-
-  let server: Server | undefined;
+  const platform = createPlatform({ config, logger, metrics, db, broker });
+  await platform.start();
+  logger.info({ roles: config.ROLES, targetLanguages: config.TARGET_LANGUAGES }, "pipeline started");
   if (config.ROLES.includes("api")) {
-    const app = createApp({
-      logger,
-      metrics,
-      readiness,
-      bodyLimit: config.BODY_LIMIT,
-      rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
-    });
-    server = app.listen(config.PORT, config.HOST);
-    await new Promise<void>((resolve, reject) => {
-      server!.once("listening", resolve);
-      server!.once("error", reject);
-    });
+    await platform.listen(config.PORT, config.HOST);
     logger.info({ url: `http://${config.HOST}:${config.PORT}` }, "API listening");
   }
 
@@ -84,13 +62,18 @@ async function main(): Promise<void> {
     const deadline = setTimeout(() => {
       logger.error("shutdown deadline exceeded; exiting");
       process.exit(1);
-    }, config.SHUTDOWN_DEADLINE_MS);
+    }, config.SHUTDOWN_DEADLINE_MS + 2_000);
     deadline.unref();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    await broker.close();
-    await db.close();
-    logger.info("stopped");
-    process.exit(0);
+    try {
+      await platform.stop(config.SHUTDOWN_DEADLINE_MS);
+      await broker.close();
+      await db.close();
+      logger.info("stopped");
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, "shutdown failed");
+      process.exit(1);
+    }
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));

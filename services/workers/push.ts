@@ -1,0 +1,69 @@
+/**
+ * push: send an approved product to the store with an idempotency key derived from the
+ * product id, record the store's id and move the product to pushed. products_pushed_total
+ * counts the transition to pushed, so it counts each product once. A pushed product is sent
+ * again with the same key: the store replays its answer and creates nothing.
+ */
+import { z } from "zod";
+import { PermanentJobError, type JobHandler } from "../jobs/types.js";
+import { productsPushedTotal } from "../metrics.js";
+import type { ProductPayload } from "../pipeline/jobs.js";
+import { transitionProduct } from "../pipeline/products.js";
+import { ProviderError } from "../pipeline/provider-error.js";
+import type { StoreProductInput } from "../pipeline/store.js";
+import { fail, type WorkerDeps } from "./common.js";
+
+const payloadSchema = z.object({ productId: z.string().uuid() });
+
+export const storeIdempotencyKey = (productId: string) => `product-${productId}`;
+
+export function pushHandler(deps: WorkerDeps): JobHandler<ProductPayload> {
+  const prisma = deps.db.prisma;
+  const pushed = deps.metrics.counter(productsPushedTotal);
+  return async (raw, ctx) => {
+    const parsed = payloadSchema.safeParse(raw);
+    if (!parsed.success) throw new PermanentJobError(`invalid push payload: ${parsed.error.message}`);
+    const { productId } = parsed.data;
+    const product = await prisma.product.findUnique({
+      where: { id: productId },
+      include: { translations: true, images: { orderBy: { position: "asc" } } },
+    });
+    if (!product) throw new PermanentJobError(`product ${productId} does not exist`);
+    if (product.status !== "approved" && product.status !== "pushed") {
+      ctx.logger.info({ productId, status: product.status }, "product is neither approved nor pushed; not pushing");
+      return;
+    }
+    const body: StoreProductInput = {
+      externalId: product.id,
+      sourceUrl: product.sourceUrl,
+      title: product.title,
+      description: product.description,
+      price: product.price?.toFixed(2) ?? null,
+      currency: product.currency,
+      translations: Object.fromEntries(product.translations.map((t) => [t.language, { title: t.title, description: t.description }])),
+      images: product.images.map((i) => ({ position: i.position, variants: i.variants })),
+    };
+    let result;
+    try {
+      result = await deps.store.pushProduct(body, storeIdempotencyKey(productId), ctx.signal);
+    } catch (err) {
+      if (!(err instanceof ProviderError)) throw err;
+      if (product.status === "pushed") throw err.transient ? err : new PermanentJobError(err.message, { cause: err });
+      return fail(deps, ctx, productId, `push to the store failed: ${err.message}`, err.transient, err);
+    }
+    if (product.status === "pushed") {
+      if (product.storeProductId !== result.storeProductId) {
+        ctx.logger.warn({ productId, recorded: product.storeProductId, store: result.storeProductId }, "store returned a different product id on re-push");
+      }
+      ctx.logger.info({ productId, storeProductId: result.storeProductId, created: result.created }, "re-push: already pushed");
+      return;
+    }
+    await transitionProduct(prisma, productId, "pushed", {
+      actor: "worker:push",
+      expectedVersion: product.version,
+      details: { jobId: ctx.jobId, storeProductId: result.storeProductId, created: result.created },
+      data: { storeProductId: result.storeProductId, pushedAt: new Date() },
+    });
+    pushed.inc();
+  };
+}
