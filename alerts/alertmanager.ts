@@ -106,8 +106,8 @@ export function alertmanagerConfig(env: Environment, options: AlertmanagerRender
       group_interval: "24h",
       repeat_interval: "24h",
     },
-    // info / none and anything unlabelled: recorded in Alertmanager's UI, not notified.
-    { matchers: [m("severity", "=~", `${SEVERITY.info}|${SEVERITY.none}|`)], receiver: RECEIVERS.blackhole },
+    // info / none: visible in Alertmanager's UI, not notified. An alert without severity falls to the default (Slack) so the mistake is seen.
+    { matchers: [m("severity", "=~", `${SEVERITY.info}|${SEVERITY.none}`)], receiver: RECEIVERS.blackhole },
   ];
 
   const pagerdutyLinks = [

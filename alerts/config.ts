@@ -41,11 +41,14 @@ export const WORKLOADS = {
   backupCronJob: "db-backup",
 } as const;
 
+/** Namespace of the product workloads (the same in every environment: one cluster per environment). */
+export const PRODUCT_NAMESPACE = "product-platform";
+
 export function monitoringConfig(env: Environment): MonitoringConfig {
   return {
     runbookBaseUrl: RUNBOOK_BASE_URL[env],
     grafanaBaseUrl: GRAFANA_BASE_URL[env],
-    namespace: "product-platform",
+    namespace: PRODUCT_NAMESPACE,
     slack: { alerts: `#alerts-${env}`, critical: `#incidents-${env}`, admins: `#platform-admins-${env}` },
     digestEmail: `oncall-digest+${env}@acme.example`,
     emailFrom: `alertmanager-${env}@acme.example`,
@@ -63,17 +66,14 @@ export function dashboardUrl(env: Environment, uid: string): string {
   return `${GRAFANA_BASE_URL[env]}/d/${uid}`;
 }
 
-/**
- * Job types of the engine (mirrors Prisma's JobType enum; tests/monitoring checks they agree).
- * Each type has its own queue, named after the type (the `queue` label of jobs_queue_depth).
- */
-export const JOB_TYPES = ["import", "translation", "image", "source_check", "push"] as const;
-export type JobTypeName = (typeof JOB_TYPES)[number];
-
 /** Prometheus scrape job of the API pods (the Kubernetes Service name). */
 export const API_SCRAPE_JOB = "api";
 /** Blackbox exporter job and the URL it probes from outside the cluster. */
 export const BLACKBOX_JOB = "blackbox-http";
+/** The frontend (static SPA on CloudFront), probed by the blackbox exporter. */
+export function frontendProbeUrl(env: Environment): string {
+  return env === "prod" ? "https://app.acme.example/" : `https://app.${env}.acme.example/`;
+}
 export function apiProbeUrl(env: Environment): string {
   return env === "prod" ? "https://api.acme.example/healthz" : `https://api.${env}.acme.example/healthz`;
 }

@@ -111,6 +111,31 @@ export const kubeJobOwner = defineMetric({
   source: "kube-state-metrics",
 });
 
+// ------------------------------------------------------------------- Argo Rollouts controller (the API is a canary Rollout)
+// MetricSource (services/metric-def.ts, not ours) has no "argo-rollouts" value: these are
+// controller metrics describing Kubernetes objects, the closest source being kube-state-metrics.
+export const rolloutInfo = defineMetric({
+  name: "rollout_info",
+  help: "Information about a Rollout; 1 for its current phase (Healthy, Progressing, Paused, Degraded).",
+  type: "gauge",
+  labelNames: ["namespace", "name", "strategy", "phase"],
+  source: "kube-state-metrics",
+});
+export const rolloutInfoReplicasAvailable = defineMetric({
+  name: "rollout_info_replicas_available",
+  help: "The number of available replicas per Rollout.",
+  type: "gauge",
+  labelNames: ["namespace", "name"],
+  source: "kube-state-metrics",
+});
+export const rolloutInfoReplicasDesired = defineMetric({
+  name: "rollout_info_replicas_desired",
+  help: "The number of desired replicas per Rollout.",
+  type: "gauge",
+  labelNames: ["namespace", "name"],
+  source: "kube-state-metrics",
+});
+
 // ------------------------------------------------------------------- node-exporter
 export const nodeCpuSecondsTotal = defineMetric({
   name: "node_cpu_seconds_total",
@@ -361,6 +386,9 @@ export const EXPORTER_METRICS = [
   kubeCronjobStatusLastSuccessfulTime,
   kubeJobStatusFailed,
   kubeJobOwner,
+  rolloutInfo,
+  rolloutInfoReplicasAvailable,
+  rolloutInfoReplicasDesired,
   nodeCpuSecondsTotal,
   nodeMemoryMemAvailableBytes,
   nodeMemoryMemTotalBytes,

@@ -49,7 +49,7 @@ export function apiAlerts(env: Environment): AlertDefinition[] {
           { purpose: "External probe result", promql: probeSel },
         ],
         commands: [
-          { purpose: "Pod status and recent restarts", command: `kubectl -n ${ns} get pods -l app=api -o wide` },
+          { purpose: "Pod status and recent restarts", command: `kubectl -n ${ns} get pods -l app.kubernetes.io/name=api -o wide` },
           { purpose: "Why pods are not ready", command: `kubectl -n ${ns} describe deployment api` },
           { purpose: "Recent logs", command: `kubectl -n ${ns} logs deploy/api --since=15m` },
           { purpose: "Probe the endpoint yourself", command: `curl -sv ${probeUrl}` },
@@ -147,7 +147,7 @@ export function apiAlerts(env: Environment): AlertDefinition[] {
           { purpose: "Database p95 by model and operation", promql: `histogram_quantile(0.95, sum by (le, model, operation) (rate(${bucket(dbQueryDuration)}[5m])))` },
         ],
         commands: [
-          { purpose: "CPU/memory of the API pods", command: `kubectl -n ${ns} top pods -l app=api` },
+          { purpose: "CPU/memory of the API pods", command: `kubectl -n ${ns} top pods -l app.kubernetes.io/name=api` },
           { purpose: "Slowest statements", command: "psql \"$DATABASE_URL\" -c \"SELECT queryid, calls, mean_exec_time, query FROM pg_stat_statements ORDER BY mean_exec_time DESC LIMIT 10\"" },
         ],
         mitigation: ["If the database is slow, see DatabaseSlowQueries.", "If the pods are CPU-throttled, scale the deployment: kubectl -n " + ns + " scale deployment/api --replicas=<n>."],

@@ -65,7 +65,7 @@ export function backupAlerts(env: Environment): AlertDefinition[] {
         ],
         commands: [
           { purpose: "Recent backup jobs and their status", command: "aws backup list-backup-jobs --by-state FAILED --max-results 10" },
-          { purpose: "The failed CronJob run", command: `kubectl -n ${ns} get jobs -l app=${cron} && kubectl -n ${ns} logs job/<job-name>` },
+          { purpose: "The failed CronJob run", command: `kubectl -n ${ns} get jobs -l app.kubernetes.io/name=${cron} && kubectl -n ${ns} logs job/<job-name>` },
           { purpose: "Run a backup now", command: `kubectl -n ${ns} create job --from=cronjob/${cron} ${cron}-manual-$(date +%s)` },
         ],
         mitigation: [

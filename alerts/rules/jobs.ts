@@ -15,12 +15,20 @@ import {
 import { rabbitmqQueueMessagesReady } from "../../services/metrics-exporters.js";
 import type { AlertDefinition } from "../alert-def.js";
 import { monitoringConfig } from "../config.js";
+import { JOB_TYPES } from "../../services/jobs/types.js";
+import { workQueue } from "../../services/jobs/topology.js";
 import { bucket, input, sel } from "../promql.js";
 import { SEVERITY, TEAMS } from "../severity.js";
 import { THRESHOLDS } from "../thresholds.js";
 import { DASHBOARD_UIDS } from "../../dashboards/uids.js";
 
 const T = THRESHOLDS;
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** The translation work queue: it has its own, named backlog alert. */
+export const TRANSLATION_QUEUE = workQueue("translation");
+/** Every other work queue (retry delay queues and dead-letter queues are excluded on purpose). */
+export const OTHER_WORK_QUEUES = JOB_TYPES.filter((t) => t !== "translation").map((t) => workQueue(t));
+const otherQueuesMatcher = `queue=~${JSON.stringify(OTHER_WORK_QUEUES.map(escapeRegex).join("|"))}`;
 
 export function jobAlerts(env: Environment): AlertDefinition[] {
   const ns = monitoringConfig(env).namespace;
@@ -57,7 +65,7 @@ export function jobAlerts(env: Environment): AlertDefinition[] {
     },
     {
       name: "TranslationQueueBacklog",
-      expr: `max by (queue) (${sel(jobsQueueDepth, { queue: "translation" })}) > ${T.translationQueueDepth}`,
+      expr: `max by (queue) (${sel(jobsQueueDepth, { queue: TRANSLATION_QUEUE })}) > ${T.translationQueueDepth}`,
       for: "15m",
       severity: SEVERITY.warning,
       team: TEAMS.platform,
@@ -65,8 +73,8 @@ export function jobAlerts(env: Environment): AlertDefinition[] {
       description: "{{ $value }} messages are waiting in the {{ $labels.queue }} queue.",
       dashboards: [DASHBOARD_UIDS.jobs],
       examples: [
-        { name: "1500 waiting fires", at: "20m", input: [input(jobsQueueDepth, { queue: "translation", pod: "worker-1" }, "1500x20")], fires: [{ labels: { queue: "translation" }, description: "1500 messages are waiting in the translation queue." }] },
-        { name: "500 waiting stays silent", at: "20m", input: [input(jobsQueueDepth, { queue: "translation", pod: "worker-1" }, "500x20")], fires: [] },
+        { name: "1500 waiting fires", at: "20m", input: [input(jobsQueueDepth, { queue: TRANSLATION_QUEUE, pod: "worker-1" }, "1500x20")], fires: [{ labels: { queue: "jobs.translation" }, description: "1500 messages are waiting in the jobs.translation queue." }] },
+        { name: "500 waiting stays silent", at: "20m", input: [input(jobsQueueDepth, { queue: TRANSLATION_QUEUE, pod: "worker-1" }, "500x20")], fires: [] },
       ],
       runbook: {
         whatIsHappening: `The translation queue has held more than ${T.translationQueueDepth} ready messages for 15 minutes.`,
@@ -85,7 +93,7 @@ export function jobAlerts(env: Environment): AlertDefinition[] {
     },
     {
       name: "JobQueueBacklog",
-      expr: `max by (queue) (${sel(jobsQueueDepth, 'queue!="translation"')}) > ${T.jobQueueDepth}`,
+      expr: `max by (queue) (${sel(jobsQueueDepth, otherQueuesMatcher)}) > ${T.jobQueueDepth}`,
       for: "15m",
       severity: SEVERITY.warning,
       team: TEAMS.platform,
@@ -93,12 +101,13 @@ export function jobAlerts(env: Environment): AlertDefinition[] {
       description: "{{ $value }} messages are waiting in the {{ $labels.queue }} queue.",
       dashboards: [DASHBOARD_UIDS.jobs],
       examples: [
-        { name: "2000 image jobs fire", at: "20m", input: [input(jobsQueueDepth, { queue: "image", pod: "worker-1" }, "2000x20")], fires: [{ labels: { queue: "image" }, description: "2000 messages are waiting in the image queue." }] },
-        { name: "translation has its own alert", at: "20m", input: [input(jobsQueueDepth, { queue: "translation", pod: "worker-1" }, "2000x20")], fires: [] },
-        { name: "a short spike stays silent", at: "20m", input: [input(jobsQueueDepth, { queue: "image", pod: "worker-1" }, "0x10 5000x5 0x5")], fires: [] },
+        { name: "2000 image jobs fire", at: "20m", input: [input(jobsQueueDepth, { queue: workQueue("image"), pod: "worker-1" }, "2000x20")], fires: [{ labels: { queue: "jobs.image" }, description: "2000 messages are waiting in the jobs.image queue." }] },
+        { name: "translation has its own alert", at: "20m", input: [input(jobsQueueDepth, { queue: TRANSLATION_QUEUE, pod: "worker-1" }, "2000x20")], fires: [] },
+        { name: "a retry delay queue is not a backlog", at: "20m", input: [input(jobsQueueDepth, { queue: "jobs.image.retry.16000ms", pod: "worker-1" }, "5000x20")], fires: [] },
+        { name: "a short spike stays silent", at: "20m", input: [input(jobsQueueDepth, { queue: workQueue("image"), pod: "worker-1" }, "0x10 5000x5 0x5")], fires: [] },
       ],
       runbook: {
-        whatIsHappening: `A job queue (other than translation, which has its own alert) has held more than ${T.jobQueueDepth} ready messages for 15 minutes.`,
+        whatIsHappening: `A work queue (other than translation, which has its own alert; retry delay and dead-letter queues are excluded) has held more than ${T.jobQueueDepth} ready messages for 15 minutes.`,
         impact: "The pipeline step behind that queue is late: imports, images, pushes or source checks wait.",
         queries: [{ purpose: "Depth per queue", promql: `max by (queue) (${sel(jobsQueueDepth)})` }],
         commands: [{ purpose: "Queue state in RabbitMQ", command: "kubectl -n " + ns + " exec rabbitmq-0 -- rabbitmqctl list_queues name messages_ready consumers" }],
@@ -179,7 +188,7 @@ export function jobAlerts(env: Environment): AlertDefinition[] {
         whatIsHappening: `Handler slots of one job type have been more than ${T.workerUtilization * 100}% busy for 15 minutes: work arrives as fast as it can be processed.`,
         impact: "Queues grow; the pipeline step behind them slows down.",
         queries: [{ purpose: "Utilization per type", promql: `sum by (type) (rate(${sel(workerBusySecondsTotal)}[5m])) / sum by (type) (${sel(workerConcurrency)})` }],
-        commands: [{ purpose: "Worker replicas and CPU", command: `kubectl -n ${ns} get deploy worker && kubectl -n ${ns} top pods -l app=worker` }],
+        commands: [{ purpose: "Worker replicas and CPU", command: `kubectl -n ${ns} get deploy worker && kubectl -n ${ns} top pods -l app.kubernetes.io/name=worker` }],
         mitigation: ["Scale the workers (replicas or concurrency) if the dependency behind the handler can take more load; otherwise accept the backlog."],
         escalation: "Chat only; platform team in working hours.",
       },

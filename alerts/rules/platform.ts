@@ -1,9 +1,10 @@
-/** Kubernetes and node alerts: a failed rollout of a user-facing deployment (page), resource causes (chat). */
+/** Platform alerts: a failed deployment of the user-facing tier (page), node resource causes (chat). */
 import type { Environment } from "../../infra/environments.js";
 import {
-  kubeDeploymentSpecReplicas,
-  kubeDeploymentStatusCondition,
-  kubeDeploymentStatusReplicasAvailable,
+  probeSuccess,
+  rolloutInfo,
+  rolloutInfoReplicasAvailable,
+  rolloutInfoReplicasDesired,
   nodeCpuSecondsTotal,
   nodeFilesystemAvailBytes,
   nodeFilesystemSizeBytes,
@@ -11,7 +12,7 @@ import {
   nodeMemoryMemTotalBytes,
 } from "../../services/metrics-exporters.js";
 import type { AlertDefinition } from "../alert-def.js";
-import { WORKLOADS, monitoringConfig } from "../config.js";
+import { BLACKBOX_JOB, WORKLOADS, frontendProbeUrl, monitoringConfig } from "../config.js";
 import { input, sel } from "../promql.js";
 import { SEVERITY, TEAMS } from "../severity.js";
 import { THRESHOLDS } from "../thresholds.js";
@@ -23,72 +24,77 @@ const VIRTUAL_FS = 'fstype!~"tmpfs|overlay|squashfs|nsfs"';
 
 export function platformAlerts(env: Environment): AlertDefinition[] {
   const ns = monitoringConfig(env).namespace;
-  /** User-facing deployments: the frontend and the API it calls. */
-  const userFacing = `namespace="${ns}", deployment=~"${WORKLOADS.frontend}|${WORKLOADS.api}"`;
-  const by = "max by (namespace, deployment)";
-  const dep = { namespace: ns, deployment: WORKLOADS.frontend } as const;
+  /** User-facing tier: the API's Argo Rollout and the frontend's static site. */
+  const apiRollout = { namespace: ns, name: WORKLOADS.api };
+  const frontendUrl = frontendProbeUrl(env);
   const cpuIdle = (values: string) => input(nodeCpuSecondsTotal, { instance: "node-1", cpu: "0", mode: "idle" }, values);
   const fsLabels = { instance: "node-1", device: "/dev/nvme0n1p1", fstype: "ext4", mountpoint: "/" } as const;
   return [
     {
       name: "FrontendDeploymentFailed",
       expr:
-        `(${by} (${sel(kubeDeploymentStatusCondition, `${userFacing}, condition="Progressing", status="false"`)}) == 1)` +
-        ` or (${by} (${sel(kubeDeploymentSpecReplicas, userFacing)}) > 0 and ${by} (${sel(kubeDeploymentStatusReplicasAvailable, userFacing)}) == 0)`,
+        `(max by (namespace, name) (${sel(rolloutInfo, { namespace: ns, name: WORKLOADS.api, phase: "Degraded" })}) == 1)` +
+        ` or (max by (namespace, name) (${sel(rolloutInfoReplicasDesired, apiRollout)}) > 0 and max by (namespace, name) (${sel(rolloutInfoReplicasAvailable, apiRollout)}) == 0)` +
+        ` or (max by (instance) (${sel(probeSuccess, { job: BLACKBOX_JOB, instance: frontendUrl })}) == 0)`,
       for: "5m",
       severity: SEVERITY.critical,
       team: TEAMS.platform,
-      summary: "A user-facing deployment failed to roll out or has no available replica.",
-      description: "Deployment {{ $labels.namespace }}/{{ $labels.deployment }} exceeded its progress deadline or has no available replica.",
+      summary: "A user-facing deployment failed.",
+      description: "{{ if $labels.name }}Rollout {{ $labels.namespace }}/{{ $labels.name }} is degraded (canary aborted or progress deadline exceeded) or has no available replica.{{ else }}The frontend at {{ $labels.instance }} fails its external probe.{{ end }}",
       dashboards: [DASHBOARD_UIDS.infrastructure, DASHBOARD_UIDS.api],
       examples: [
         {
-          name: "progress deadline exceeded fires",
+          name: "a degraded API rollout fires",
           at: "10m",
           input: [
-            input(kubeDeploymentStatusCondition, { ...dep, condition: "Progressing", status: "false", reason: "ProgressDeadlineExceeded" }, "1x10"),
-            input(kubeDeploymentSpecReplicas, dep, "2x10"),
-            input(kubeDeploymentStatusReplicasAvailable, dep, "2x10"),
+            input(rolloutInfo, { namespace: ns, name: WORKLOADS.api, strategy: "canary", phase: "Degraded" }, "1x10"),
+            input(rolloutInfoReplicasDesired, apiRollout, "2x10"),
+            input(rolloutInfoReplicasAvailable, apiRollout, "2x10"),
           ],
-          fires: [{ labels: dep, description: `Deployment ${ns}/${WORKLOADS.frontend} exceeded its progress deadline or has no available replica.` }],
+          fires: [{ labels: apiRollout, description: `Rollout ${ns}/${WORKLOADS.api} is degraded (canary aborted or progress deadline exceeded) or has no available replica.` }],
         },
         {
-          name: "no available replica fires",
+          name: "no available API replica fires",
           at: "10m",
-          input: [input(kubeDeploymentSpecReplicas, dep, "2x10"), input(kubeDeploymentStatusReplicasAvailable, dep, "0x10")],
-          fires: [{ labels: dep, description: `Deployment ${ns}/${WORKLOADS.frontend} exceeded its progress deadline or has no available replica.` }],
+          input: [input(rolloutInfoReplicasDesired, apiRollout, "2x10"), input(rolloutInfoReplicasAvailable, apiRollout, "0x10")],
+          fires: [{ labels: apiRollout, description: `Rollout ${ns}/${WORKLOADS.api} is degraded (canary aborted or progress deadline exceeded) or has no available replica.` }],
         },
         {
-          name: "a rollout in progress with one replica available stays silent",
+          name: "a broken frontend release fires",
+          at: "10m",
+          input: [input(probeSuccess, { job: BLACKBOX_JOB, instance: frontendUrl }, "1 1 0x8")],
+          fires: [{ labels: { instance: frontendUrl }, description: `The frontend at ${frontendUrl} fails its external probe.` }],
+        },
+        {
+          name: "a canary in progress stays silent",
           at: "10m",
           input: [
-            input(kubeDeploymentStatusCondition, { ...dep, condition: "Progressing", status: "true", reason: "ReplicaSetUpdated" }, "1x10"),
-            input(kubeDeploymentStatusCondition, { ...dep, condition: "Progressing", status: "false", reason: "ReplicaSetUpdated" }, "0x10"),
-            input(kubeDeploymentSpecReplicas, dep, "2x10"),
-            input(kubeDeploymentStatusReplicasAvailable, dep, "1x10"),
+            input(rolloutInfo, { namespace: ns, name: WORKLOADS.api, strategy: "canary", phase: "Progressing" }, "1x10"),
+            input(rolloutInfoReplicasDesired, apiRollout, "2x10"),
+            input(rolloutInfoReplicasAvailable, apiRollout, "1x10"),
+            input(probeSuccess, { job: BLACKBOX_JOB, instance: frontendUrl }, "1x10"),
           ],
-          fires: [],
-        },
-        {
-          name: "a worker deployment is not user-facing",
-          at: "10m",
-          input: [input(kubeDeploymentSpecReplicas, { namespace: ns, deployment: WORKLOADS.worker }, "2x10"), input(kubeDeploymentStatusReplicasAvailable, { namespace: ns, deployment: WORKLOADS.worker }, "0x10")],
           fires: [],
         },
       ],
       runbook: {
-        whatIsHappening: `The \`${WORKLOADS.frontend}\` or \`${WORKLOADS.api}\` Deployment reports Progressing=False (ProgressDeadlineExceeded), or it wants replicas but has none available, for 5 minutes.`,
-        impact: "A release did not reach users, or the user-facing service is down.",
+        whatIsHappening: `The user-facing tier did not deploy cleanly, for 5 minutes: the API's Argo Rollout \`${WORKLOADS.api}\` is Degraded (the canary analysis on the 5xx ratio aborted it, or it exceeded its progress deadline) or has no available replica, or the frontend (static site on CloudFront) at ${frontendUrl} fails the blackbox probe, usually after a bad upload or invalidation.`,
+        impact: "A release did not reach users, or users cannot load the frontend or use the API.",
         queries: [
-          { purpose: "Available vs desired replicas", promql: `${by} (${sel(kubeDeploymentStatusReplicasAvailable, userFacing)})` },
-          { purpose: "Rollout conditions", promql: sel(kubeDeploymentStatusCondition, `${userFacing}, condition="Progressing"`) },
+          { purpose: "Rollout phase", promql: sel(rolloutInfo, { namespace: ns, name: WORKLOADS.api }) },
+          { purpose: "Available vs desired API replicas", promql: `${sel(rolloutInfoReplicasAvailable, apiRollout)} or ${sel(rolloutInfoReplicasDesired, apiRollout)}` },
+          { purpose: "Frontend probe", promql: sel(probeSuccess, { instance: frontendUrl }) },
         ],
         commands: [
-          { purpose: "Rollout state", command: `kubectl -n ${ns} rollout status deployment/${WORKLOADS.frontend} --timeout=10s` },
-          { purpose: "Events of the new ReplicaSet's pods", command: `kubectl -n ${ns} describe pods -l app=${WORKLOADS.frontend} | tail -40` },
-          { purpose: "Image pull or crash reasons", command: `kubectl -n ${ns} get pods -l app=${WORKLOADS.frontend} -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.containerStatuses[*].state}{"\\n"}{end}'` },
+          { purpose: "Rollout state, steps and analysis result", command: `kubectl argo rollouts -n ${ns} get rollout ${WORKLOADS.api}` },
+          { purpose: "Why the canary analysis failed", command: `kubectl -n ${ns} get analysisruns --sort-by=.metadata.creationTimestamp | tail -3` },
+          { purpose: "Events of the new pods", command: `kubectl -n ${ns} describe pods -l app.kubernetes.io/name=${WORKLOADS.api} | tail -40` },
+          { purpose: "Frontend response", command: `curl -sv ${frontendUrl} -o /dev/null` },
         ],
-        mitigation: [`Roll back: kubectl -n ${ns} rollout undo deployment/<name> (procedures/rollback.md).`, "Fix the image/config and redeploy (procedures/deploy.md)."],
+        mitigation: [
+          `API: abort and go back to the stable version: kubectl argo rollouts -n ${ns} abort ${WORKLOADS.api}, then undo the release (procedures/rollback.md).`,
+          "Frontend: re-upload the previous build to the bucket and invalidate CloudFront (procedures/rollback.md).",
+        ],
         escalation: "Platform on-call via PagerDuty; the author of the release joins.",
         procedures: ["rollback", "deploy"],
       },

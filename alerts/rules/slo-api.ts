@@ -66,7 +66,7 @@ export function apiSlos(env: Environment): SloDefinition[] {
         whatIsHappening: `Too many requests take longer than ${LATENCY_SLO_SECONDS}s for the 99% latency SLO: critical at 14.4x/6x burn, warning (ticket) at 3x/1x.`,
         impact: "The API is slow for a large share of users.",
         queries: [...burnQueries("api-latency"), { purpose: "p95 by route", promql: `histogram_quantile(0.95, sum by (le, route) (rate(${bucket(httpRequestDuration)}[5m])))` }],
-        commands: [{ purpose: "API pod CPU", command: `kubectl -n ${ns} top pods -l app=api` }],
+        commands: [{ purpose: "API pod CPU", command: `kubectl -n ${ns} top pods -l app.kubernetes.io/name=api` }],
         mitigation: ["Follow ApiHighLatencyP95 and DatabaseSlowQueries; scale the API if CPU-bound."],
         escalation: "Critical: platform on-call via PagerDuty. Warning: a ticket for the platform team.",
       },
