@@ -1,0 +1,84 @@
+/**
+ * The Pulumi program: one stack per environment (Pulumi.<stack>.yaml), plus the prod standby
+ * `prod-dr`. Read top to bottom, it is the table of contents of what a stack provisions.
+ *
+ * Pulumi calls the default export with no arguments: the config and secrets are then read from the
+ * stack and validated (config.ts). Tests and the plan renderer pass them in, under mocks.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { PAGERDUTY_MODEL } from "../alerts/pagerduty.js";
+import { loadOperatorSecrets, loadStackConfig } from "./config.js";
+import type { OperatorSecrets, StackConfig } from "./config.js";
+import { createContext } from "./context.js";
+import { network } from "./network.js";
+import { cluster } from "./cluster.js";
+import { database } from "./database.js";
+import { backups } from "./backups.js";
+import { broker, BROKER_USER } from "./broker.js";
+import { frontend } from "./frontend.js";
+import { privateBucket } from "./buckets.js";
+import { pagerDuty } from "./pagerduty.js";
+import { addons } from "./addons.js";
+import { monitoring } from "./monitoring.js";
+import { workloads } from "./workloads.js";
+import { apiCertificate, failoverDns, primaryStack } from "./dr.js";
+
+export default function platform(cfg: StackConfig = loadStackConfig(), secrets: OperatorSecrets = loadOperatorSecrets()) {
+  const ctx = createContext(cfg);
+  const primary = primaryStack(ctx); // standby (prod-dr) only: what it restores from
+
+  const net = network(ctx);
+  const eks = cluster(ctx, net);
+  const db = database(ctx, { network: net, clientSecurityGroupId: eks.nodeSecurityGroupId, restoreFromAutomatedBackupsArn: primary?.replicatedBackupsArn });
+  const backupPlan = backups(ctx, { resourceArns: [db.arn] });
+  const mq = broker(ctx, { network: net, clientSecurityGroupId: eks.nodeSecurityGroupId });
+  const site = frontend(ctx);
+  const images = privateBucket(ctx, "images");
+  const dumps = privateBucket(ctx, "db-dumps", { expireAfterDays: 14 });
+
+  const pd = cfg.pagerduty.enabled ? pagerDuty(ctx.prefix) : undefined;
+  const pagerdutyRoutingKey = pd?.routingKeys[PAGERDUTY_MODEL.services[0]!.key] ?? primary?.pagerdutyRoutingKey ?? secrets.pagerdutyRoutingKey;
+
+  const operators = addons(ctx, eks, net.vpcId);
+  const mon = monitoring(ctx, {
+    cluster: eks,
+    alertmanagerSecrets: { pagerdutyRoutingKey, slackWebhookUrl: secrets.slackWebhookUrl, smtpPassword: secrets.smtpPassword, heartbeatToken: secrets.heartbeatToken },
+    databaseUrl: db.databaseUrl,
+    databaseIdentifier: db.identifier,
+    ...(cfg.rds.readReplica ? { replicaIdentifier: `${db.identifier}-replica` } : {}),
+    broker: { managementUrl: mq.managementUrl, username: BROKER_USER, password: mq.password, brokerName: mq.brokerName },
+  });
+  const apps = workloads(ctx, {
+    cluster: eks,
+    addons: operators,
+    databaseUrl: db.databaseUrl,
+    amqpUrl: mq.amqpUrl,
+    database: { identifier: db.identifier, arn: db.arn, secretArn: db.secretArn, subnetGroupName: db.subnetGroupName, securityGroupId: db.securityGroupId },
+    brokerSecretArn: mq.secretArn,
+    images: { name: images.name, arn: images.arn },
+    dumps: { name: dumps.name, arn: dumps.arn },
+    vpcCidr: net.cidr,
+    loadBalancer: { securityGroupId: net.loadBalancerSecurityGroupId, certificateArn: apiCertificate(ctx) },
+  });
+  const dns = failoverDns(ctx, apps.apiLoadBalancerHostname);
+
+  return {
+    environment: cfg.environment,
+    drRole: cfg.dr.role,
+    rtoHours: cfg.dr.rtoHours,
+    rpoHours: cfg.dr.rpoHours,
+    vpcId: net.vpcId,
+    clusterName: eks.name,
+    databaseAddress: db.address,
+    databaseSecretArn: db.secretArn,
+    ...(db.replicatedBackupsArn ? { replicatedBackupsArn: db.replicatedBackupsArn } : {}),
+    backupVault: backupPlan.vaultName,
+    backupFailuresTopic: backupPlan.failureTopicArn,
+    brokerArn: mq.arn,
+    frontendDomain: site.distributionDomainName,
+    apiHostname: dns.record,
+    apiLoadBalancerHostname: apps.apiLoadBalancerHostname,
+    pagerdutyRoutingKey: pulumi.secret(pagerdutyRoutingKey),
+    dashboards: mon.dashboards.map((d) => d.uid),
+  };
+}

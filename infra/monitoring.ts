@@ -1,0 +1,214 @@
+/**
+ * Monitoring: the Prometheus Operator CRDs first (their own release), then kube-prometheus-stack
+ * without CRDs, then everything that uses a CRD (PrometheusRule, ServiceMonitors, exporters with
+ * ServiceMonitors), each ordered with dependsOn. Dashboards and rules are the very objects synth
+ * renders (buildDashboards / prometheusRuleResource); Alertmanager's config is alertmanagerConfig(env)
+ * and its secrets are files from a Kubernetes secret mounted at ALERTMANAGER_SECRETS_DIR.
+ */
+import { basename } from "node:path";
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import { ALERTMANAGER_SECRETS_DIR, ALERTMANAGER_SECRET_FILES, alertmanagerConfig } from "../alerts/alertmanager.js";
+import type { AlertmanagerSecretName } from "../alerts/alertmanager.js";
+import { API_SCRAPE_JOB, WORKLOADS, monitoringConfig } from "../alerts/config.js";
+import { prometheusRuleResource } from "../alerts/rules/index.js";
+import { buildDashboards } from "../dashboards/index.js";
+import type { DashboardJson } from "../dashboards/index.js";
+import type { PlatformContext } from "./context.js";
+import { irsaRole, policyDocument } from "./cluster.js";
+import type { Cluster } from "./cluster.js";
+import { CHARTS, meta, release } from "./k8s.js";
+
+export const MONITORING_NAMESPACE = "monitoring";
+export const ALERTMANAGER_SECRET_NAME = "alertmanager-secrets";
+
+export interface MonitoringArgs {
+  readonly cluster: Cluster;
+  /** Secret values for Alertmanager, by the names in ALERTMANAGER_SECRET_FILES. */
+  readonly alertmanagerSecrets: Record<AlertmanagerSecretName, pulumi.Input<string>>;
+  readonly databaseUrl: pulumi.Input<string>;
+  readonly databaseIdentifier: string;
+  readonly replicaIdentifier?: string;
+  readonly broker: { managementUrl: pulumi.Input<string>; username: string; password: pulumi.Input<string>; brokerName: string };
+}
+
+export interface Monitoring {
+  /** The CRD release: anything creating monitoring.coreos.com objects depends on it. */
+  readonly crds: k8s.helm.v3.Release;
+  readonly stack: k8s.helm.v3.Release;
+  readonly dashboards: DashboardJson[];
+}
+
+/** ConfigMap data key for a dashboard (the Grafana sidecar loads every key as a file). */
+export function dashboardFileName(d: DashboardJson): string {
+  return `${d.uid}.json`;
+}
+
+export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitoring {
+  const { cfg, prefix } = ctx;
+  const env = cfg.environment;
+  const k8sOpts = { provider: args.cluster.provider };
+  const ns = new k8s.core.v1.Namespace(`${prefix}-ns-monitoring`, { metadata: meta(cfg, MONITORING_NAMESPACE, undefined) }, { ...k8sOpts, dependsOn: args.cluster.ready });
+  const base = { ...k8sOpts, dependsOn: [...args.cluster.ready, ns] };
+
+  // 1. CRDs, on their own, before anything that uses them.
+  const crds = release("prometheus-operator-crds", CHARTS.prometheusOperatorCrds, { namespace: MONITORING_NAMESPACE, values: {} }, base);
+  const afterCrds = { ...k8sOpts, dependsOn: [ns, crds] };
+
+  // 2. Alertmanager's secrets: one key per file name under ALERTMANAGER_SECRETS_DIR.
+  const secretData: Record<string, pulumi.Input<string>> = {};
+  for (const [name, path] of Object.entries(ALERTMANAGER_SECRET_FILES) as [AlertmanagerSecretName, string][]) {
+    if (!path.startsWith(`${ALERTMANAGER_SECRETS_DIR}/`)) throw new Error(`Alertmanager secret ${name} is not under ${ALERTMANAGER_SECRETS_DIR}: ${path}`);
+    secretData[basename(path)] = args.alertmanagerSecrets[name];
+  }
+  const amSecret = new k8s.core.v1.Secret(`${prefix}-alertmanager-secrets`, { metadata: meta(cfg, ALERTMANAGER_SECRET_NAME, MONITORING_NAMESPACE), type: "Opaque", stringData: secretData }, base);
+
+  // 3. kube-prometheus-stack without its CRDs.
+  const stack = release(
+    "kube-prometheus-stack",
+    CHARTS.kubePrometheusStack,
+    {
+      namespace: MONITORING_NAMESPACE,
+      installCrds: false,
+      values: {
+        crds: { enabled: false },
+        commonLabels: { environment: env, owner: cfg.owner },
+        prometheus: {
+          prometheusSpec: {
+            retention: env === "prod" ? "30d" : "7d",
+            replicas: env === "prod" ? 2 : 1,
+            serviceMonitorSelectorNilUsesHelmValues: false,
+            podMonitorSelectorNilUsesHelmValues: false,
+            ruleSelectorNilUsesHelmValues: false,
+            externalLabels: { environment: env },
+            storageSpec: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: env === "prod" ? "200Gi" : "50Gi" } } } } },
+          },
+        },
+        alertmanager: {
+          config: alertmanagerConfig(env),
+          alertmanagerSpec: {
+            replicas: env === "prod" ? 3 : 1,
+            volumes: [{ name: "alertmanager-secrets", secret: { secretName: ALERTMANAGER_SECRET_NAME } }],
+            volumeMounts: [{ name: "alertmanager-secrets", mountPath: ALERTMANAGER_SECRETS_DIR, readOnly: true }],
+          },
+        },
+        grafana: {
+          defaultDashboardsEnabled: true,
+          sidecar: { dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1", searchNamespace: "ALL" } },
+        },
+      },
+    },
+    { ...k8sOpts, dependsOn: [ns, crds, amSecret] },
+  );
+
+  // 4. Dashboards: Grafana sidecar ConfigMaps, the same objects synth renders.
+  const dashboards = buildDashboards(env);
+  for (const d of dashboards) {
+    new k8s.core.v1.ConfigMap(
+      `${prefix}-dashboard-${d.uid}`,
+      { metadata: meta(cfg, `dashboard-${d.uid}`.toLowerCase().replace(/[^a-z0-9-]/g, "-"), MONITORING_NAMESPACE, { grafana_dashboard: "1" }), data: { [dashboardFileName(d)]: JSON.stringify(d) } },
+      base,
+    );
+  }
+
+  // 5. Alert rules: the PrometheusRule synth renders, with the standard labels added.
+  const rule = prometheusRuleResource(env) as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec: unknown };
+  new k8s.apiextensions.CustomResource(
+    `${prefix}-prometheus-rules`,
+    {
+      apiVersion: rule.apiVersion,
+      kind: rule.kind,
+      metadata: { ...rule.metadata, namespace: rule.metadata.namespace ?? MONITORING_NAMESPACE, labels: { ...meta(cfg, rule.metadata.name, undefined).labels, ...rule.metadata.labels } },
+      spec: rule.spec,
+    },
+    afterCrds,
+  );
+
+  // 6. ServiceMonitors for the API and the workers (Services defined in workloads.ts).
+  const appNamespace = monitoringConfig(env).namespace;
+  for (const [name, component] of [
+    [API_SCRAPE_JOB, "api"],
+    [WORKLOADS.worker, "worker"],
+  ] as const) {
+    new k8s.apiextensions.CustomResource(
+      `${prefix}-servicemonitor-${name}`,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "ServiceMonitor",
+        metadata: meta(cfg, name, MONITORING_NAMESPACE),
+        spec: {
+          namespaceSelector: { matchNames: [appNamespace] },
+          selector: { matchLabels: { "app.kubernetes.io/component": component } },
+          endpoints: [{ port: "metrics", path: "/metrics", interval: "30s" }],
+          jobLabel: "app.kubernetes.io/name",
+        },
+      },
+      afterCrds,
+    );
+  }
+
+  // 7. Exporters: postgres_exporter (in-database stats), CloudWatch (replica lag, AWS Backup jobs,
+  //    Amazon MQ), RabbitMQ management API (queue depths).
+  const pgSecret = new k8s.core.v1.Secret(`${prefix}-postgres-exporter-dsn`, { metadata: meta(cfg, "postgres-exporter-dsn", MONITORING_NAMESPACE), stringData: { DATA_SOURCE_NAME: args.databaseUrl } }, base);
+  release(
+    "postgres-exporter",
+    CHARTS.postgresExporter,
+    { namespace: MONITORING_NAMESPACE, values: { config: { datasourceSecret: { name: "postgres-exporter-dsn", key: "DATA_SOURCE_NAME" } }, serviceMonitor: { enabled: true }, securityContext: { runAsNonRoot: true } } },
+    { ...k8sOpts, dependsOn: [crds, pgSecret] },
+  );
+
+  const cwRole = irsaRole(ctx, args.cluster, "cloudwatch-exporter", MONITORING_NAMESPACE, "cloudwatch-exporter", {
+    inline: policyDocument([{ Action: ["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics", "tag:GetResources"], Resource: "*" }]),
+  });
+  release(
+    "cloudwatch-exporter",
+    CHARTS.cloudwatchExporter,
+    {
+      namespace: MONITORING_NAMESPACE,
+      values: {
+        aws: { role: cwRole.arn },
+        serviceAccount: { create: true, name: "cloudwatch-exporter", annotations: { "eks.amazonaws.com/role-arn": cwRole.arn } },
+        serviceMonitor: { enabled: true, interval: "60s" },
+        config: cloudwatchExporterConfig(cfg.region, args.databaseIdentifier, args.replicaIdentifier, args.broker.brokerName),
+      },
+    },
+    { ...k8sOpts, dependsOn: [crds] },
+  );
+
+  const mqSecret = new k8s.core.v1.Secret(`${prefix}-rabbitmq-exporter`, { metadata: meta(cfg, "rabbitmq-exporter", MONITORING_NAMESPACE), stringData: { "rabbit-password": args.broker.password } }, base);
+  release(
+    "rabbitmq-exporter",
+    CHARTS.rabbitmqExporter,
+    {
+      namespace: MONITORING_NAMESPACE,
+      values: {
+        rabbitmq: { url: args.broker.managementUrl, user: args.broker.username, existingPasswordSecret: "rabbitmq-exporter", existingPasswordSecretKey: "rabbit-password", capabilities: "bert,no_sort" },
+        prometheus: { monitor: { enabled: true, interval: "30s" } },
+      },
+    },
+    { ...k8sOpts, dependsOn: [crds, mqSecret] },
+  );
+
+  return { crds, stack, dashboards };
+}
+
+/** The CloudWatch exporter's config: RDS replica lag, AWS Backup job outcomes, Amazon MQ queues. */
+export function cloudwatchExporterConfig(region: string, dbIdentifier: string, replicaIdentifier: string | undefined, brokerName: string): string {
+  const metrics = [
+    ...(replicaIdentifier
+      ? [{ aws_namespace: "AWS/RDS", aws_metric_name: "ReplicaLag", aws_dimensions: ["DBInstanceIdentifier"], aws_dimension_select: { DBInstanceIdentifier: [replicaIdentifier] }, aws_statistics: ["Maximum"] }]
+      : []),
+    { aws_namespace: "AWS/RDS", aws_metric_name: "FreeStorageSpace", aws_dimensions: ["DBInstanceIdentifier"], aws_dimension_select: { DBInstanceIdentifier: [dbIdentifier] }, aws_statistics: ["Minimum"] },
+    ...["NumberOfBackupJobsCompleted", "NumberOfBackupJobsFailed", "NumberOfBackupJobsAborted", "NumberOfCopyJobsFailed"].map((m) => ({
+      aws_namespace: "AWS/Backup",
+      aws_metric_name: m,
+      aws_dimensions: ["ResourceType"],
+      aws_dimension_select: { ResourceType: ["RDS"] },
+      aws_statistics: ["Sum"],
+      period_seconds: 3600,
+      range_seconds: 86400,
+    })),
+    { aws_namespace: "AWS/AmazonMQ", aws_metric_name: "MessageCount", aws_dimensions: ["Broker", "VirtualHost", "Queue"], aws_dimension_select: { Broker: [brokerName] }, aws_statistics: ["Maximum"] },
+  ];
+  return JSON.stringify({ region, period_seconds: 300, delay_seconds: 600, metrics });
+}
