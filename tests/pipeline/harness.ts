@@ -1,0 +1,153 @@
+/**
+ * End-to-end harness: a fresh Postgres database, a RabbitMQ connection with a queue namespace
+ * of its own (deleted afterwards), the three stand-in services, and the platform built by
+ * services/platform.ts exactly as `npm start` builds it, listening on a random port.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Connection } from "rabbitmq-client";
+import type { AddressInfo } from "node:net";
+import type { Product } from "../../services/db/generated/client.js";
+import { loadConfig, type Config } from "../../services/config.js";
+import { silentLogger } from "../../services/logger.js";
+import { MetricsRegistry } from "../../services/metrics-registry.js";
+import { createPlatform, type Platform } from "../../services/platform.js";
+import { openTestDatabase } from "../helpers/db.js";
+import { LibreTranslateStandin, SourceSite, StoreStandin } from "./standins/index.js";
+
+export const AMQP_URL = process.env.TEST_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+export const TOKEN = "test-token";
+
+/** Response bodies are asserted field by field in tests; `any` keeps those assertions short. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ApiResponse = { status: number; body: any; headers: Headers };
+
+export interface PipelineHarness {
+  readonly platform: Platform;
+  readonly config: Config;
+  readonly metrics: MetricsRegistry;
+  readonly db: Awaited<ReturnType<typeof openTestDatabase>>["db"];
+  readonly site: SourceSite;
+  readonly translate: LibreTranslateStandin;
+  readonly store: StoreStandin;
+  readonly baseUrl: string;
+  readonly storageDir: string;
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  /** Waits until the product has the status, failing fast on an unexpected terminal one. */
+  waitForStatus(productId: string, status: string, timeoutMs?: number): Promise<Product>;
+  close(): Promise<void>;
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export async function startHarness(env: Record<string, string> = {}): Promise<PipelineHarness> {
+  const metrics = new MetricsRegistry();
+  const t = await openTestDatabase({ metrics, poolMax: 10 });
+  const broker = new Connection({ url: AMQP_URL, connectionName: "pipeline-test", retryLow: 100, retryHigh: 1000 });
+  broker.on("error", () => undefined);
+  await broker.onConnect(5000);
+  const [site, translate, store] = await Promise.all([SourceSite.start(), LibreTranslateStandin.start({ apiKey: "lt-key" }), StoreStandin.start({ token: "store-token" })]);
+  const storageDir = await mkdtemp(join(tmpdir(), "pipeline-images-"));
+  const config = loadConfig({
+    NODE_ENV: "test",
+    API_TOKENS: TOKEN,
+    TARGET_LANGUAGES: "de,fr",
+    TRANSLATION_URL: translate.url,
+    TRANSLATION_API_KEY: "lt-key",
+    STORE_URL: store.url,
+    STORE_API_TOKEN: "store-token",
+    STORAGE_DIR: storageDir,
+    FETCH_TIMEOUT_MS: "2000",
+    FETCH_MAX_BYTES: String(2 * 1024 * 1024),
+    JOB_MAX_RETRIES: "4",
+    SOURCE_CHECK_INTERVAL_MS: "0",
+    RATE_LIMIT_PER_MINUTE: "100000",
+    ...env,
+  });
+  const namespace = `test.pipeline.${process.pid}.${randomBytes(3).toString("hex")}.`;
+  const platform = createPlatform({
+    config,
+    logger: silentLogger(),
+    metrics,
+    db: t.db,
+    broker,
+    engineConfig: {
+      namespace,
+      retry: { baseMs: 50, maxMs: 400, maxRetries: config.JOB_MAX_RETRIES },
+      timeoutMs: 10_000,
+      outboxIntervalMs: 200,
+      outboxGraceMs: 300,
+      shutdownDeadlineMs: 3_000,
+      stuckGraceMs: 0,
+    },
+  });
+  await platform.start();
+  const server = await platform.listen(0, "127.0.0.1");
+  const addr = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${addr.port}`;
+
+  const api: PipelineHarness["api"] = async (method, path, body, headers = {}) => {
+    const res = await fetch(baseUrl + path, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON (metrics text)
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  };
+
+  return {
+    platform,
+    config,
+    metrics,
+    db: t.db,
+    site,
+    translate,
+    store,
+    baseUrl,
+    storageDir,
+    api,
+    waitForStatus: (productId, status, timeoutMs = 20_000) =>
+      waitFor(`product ${productId} to reach ${status}`, async () => {
+        const p = await t.db.prisma.product.findUnique({ where: { id: productId } });
+        if (p && p.status !== status && ["failed", "source_gone"].includes(p.status) && !["failed", "source_gone"].includes(status)) {
+          throw new Error(`product ${productId} is ${p.status} (${p.failureReason ?? ""}), expected ${status}`);
+        }
+        return p?.status === status ? p : undefined;
+      }, timeoutMs),
+    async close() {
+      await platform.stop(2000).catch(() => undefined);
+      await platform.jobs.engine.deleteTopology().catch(() => undefined);
+      await broker.close();
+      await t.close();
+      await Promise.all([site.close(), translate.close(), store.close()]);
+      await rm(storageDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function metricValue(metrics: MetricsRegistry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const json = await metrics.registry.getMetricsAsJSON();
+  const m = json.find((x) => x.name === name);
+  if (!m) return 0;
+  return (m.values as { value: number; labels: Record<string, string | number>; metricName?: string }[])
+    .filter((v) => !v.metricName || v.metricName === name || v.metricName === `${name}_count`)
+    .filter((v) => Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val))
+    .reduce((s, v) => s + v.value, 0);
+}
