@@ -62,6 +62,10 @@ export class Faults {
   slow(delayMs: number, count = 1): void {
     this.queue.push({ status: 0, count, delayMs });
   }
+  /** Lets the next `count` requests through untouched (to place a failure after them). */
+  pass(count = 1): void {
+    this.queue.push({ status: -1, count });
+  }
   clear(): void {
     this.queue = [];
   }
@@ -70,6 +74,6 @@ export class Faults {
     const f = this.queue[0];
     if (!f) return undefined;
     if (--f.count <= 0) this.queue.shift();
-    return f;
+    return f.status === -1 ? undefined : f;
   }
 }
