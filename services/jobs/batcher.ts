@@ -34,6 +34,8 @@ export class Batcher<T, R> {
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
   private abandoned = false;
+  /** Writes done and items written, for tuning and tests. */
+  readonly stats = { flushes: 0, items: 0, flushMs: 0 };
 
   constructor(private readonly opts: BatcherOptions<T, R>) {}
 
@@ -57,6 +59,12 @@ export class Batcher<T, R> {
     }
   }
 
+  /** Writes whatever is queued now and waits for every write in progress. */
+  async flushNow(): Promise<void> {
+    this.kick();
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
   /** Refuses new items and waits until everything queued has been written. */
   async close(): Promise<void> {
     this.closed = true;
@@ -73,7 +81,11 @@ export class Batcher<T, R> {
     let delay = this.opts.retryLowMs ?? 100;
     for (let attempt = 1; ; attempt++) {
       try {
+        const t0 = performance.now();
         const results = await this.opts.flush(batch.map((p) => p.item));
+        this.stats.flushes++;
+        this.stats.items += batch.length;
+        this.stats.flushMs += performance.now() - t0;
         batch.forEach((p, i) => p.resolve(results[i] as R));
         return;
       } catch (err) {

@@ -10,6 +10,7 @@
  * claims and outcomes that arrive within a few milliseconds share one statement.
  */
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer, type Publisher } from "rabbitmq-client";
 import type { Config } from "../config.js";
@@ -129,9 +130,14 @@ export class JobEngine {
   private relayTimer: NodeJS.Timeout | undefined;
   private relayRunning = false;
   private readonly pendingPublishes = new Set<Promise<unknown>>();
-  private readonly deadline = new AbortController();
+  private readonly deadline = unlimitedListeners(new AbortController());
   private stopping = false;
   private stopPromise: Promise<void> | undefined;
+
+  /** Group-commit statistics per batcher (flushes, items, time). */
+  get batchStats() {
+    return { claims: this.claims.stats, finishes: this.finishes.stats, marks: this.marks.stats, enqueues: this.enqueuer.stats };
+  }
 
   private readonly enqueuer: Batcher<EnqueueItem, string>;
   private readonly claims: Batcher<string, Claim | undefined>;
@@ -184,9 +190,11 @@ export class JobEngine {
         return rows.map(() => undefined);
       },
     });
+    // Publish confirmations are bookkeeping for the outbox (a claim marks the job published
+    // too), so they wait longer and share bigger statements.
     this.marks = new Batcher({
-      lingerMs: Math.max(linger, 5),
-      maxSize: 1000,
+      lingerMs: Math.max(linger, 20),
+      maxSize: 2000,
       onError: onError("marking jobs published"),
       flush: async (rows) => {
         await this.store.markPublished(rows);
@@ -278,6 +286,11 @@ export class JobEngine {
   async enqueueMany(items: readonly EnqueueItem[]): Promise<{ jobIds: string[] }> {
     for (const i of items) this.assertOpen(i.type);
     return { jobIds: await this.enqueueNow([...items]) };
+  }
+
+  /** Waits until every queued state write (claims, outcomes, publish confirmations) is committed. */
+  async flushWrites(): Promise<void> {
+    await Promise.all([this.enqueuer.flushNow(), this.claims.flushNow(), this.finishes.flushNow(), this.releases.flushNow(), this.marks.flushNow()]);
   }
 
   /** Publishes jobs an operator set back to pending (dead-job retry); the relay covers failures. */
@@ -620,4 +633,10 @@ async function raceTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Every running handler listens for the shutdown deadline; that is not a leak. */
+function unlimitedListeners(c: AbortController): AbortController {
+  setMaxListeners(0, c.signal);
+  return c;
 }

@@ -91,7 +91,7 @@ describe("job engine", () => {
     const expected = [50, 100, 200, 400, 800];
     // Base 50 ms: gaps of 50, 100, 200, 400, 800 ms. Lower bound is the TTL; upper is tolerant.
     const gaps = seen.slice(1).map((c, i) => c.at - seen[i]!.at);
-    console.info(`retry gaps (ms): ${gaps.map((g) => g.toFixed(0)).join(", ")}`);
+    process.stdout.write(`retry gaps (ms): ${gaps.map((g) => g.toFixed(0)).join(", ")}\n`);
     gaps.forEach((g, i) => {
       expect(g).toBeGreaterThanOrEqual(expected[i]! - 5);
       expect(g).toBeLessThan(expected[i]! + 400);

@@ -1,0 +1,144 @@
+/**
+ * `npm run bench:jobs`: 20,000 no-op jobs with 100-byte payloads through the real engine
+ * (durable state in Postgres, quorum queues, confirms), and in the same run the raw ceiling:
+ * bare rabbitmq-client publish-with-confirms and consume-with-ack of the same messages on the
+ * same queue type, with the same prefetch and concurrency. Prints both and the ratio.
+ */
+import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { Connection, ConsumerStatus } from "rabbitmq-client";
+import { openDatabase } from "../services/db/client.js";
+import { JobEngine } from "../services/jobs/engine.js";
+import { silentLogger } from "../services/logger.js";
+import { jobsCompletedTotal } from "../services/metrics.js";
+import { MetricsRegistry } from "../services/metrics-registry.js";
+import { createTestDatabase } from "../tests/helpers/db.js";
+
+const N = Number(process.env.BENCH_JOBS ?? 20_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const PREFETCH = Number(process.env.BENCH_PREFETCH ?? CONCURRENCY * 4);
+/** Enqueue batches in flight at once, for both the engine and the raw publisher. */
+const ENQUEUE_BATCH = 500;
+const ENQUEUE_PARALLEL = 4;
+const AMQP_URL = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+const PAYLOAD = { data: "x".repeat(88) }; // 100 bytes as JSON
+const ns = `bench.${process.pid}.${randomBytes(3).toString("hex")}.`;
+
+async function chunked(total: number, fn: (from: number, to: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: ENQUEUE_PARALLEL }, async () => {
+      while (next < total) {
+        const from = next;
+        next = Math.min(total, next + ENQUEUE_BATCH);
+        await fn(from, next);
+      }
+    }),
+  );
+}
+
+interface Rates {
+  enqueue: number;
+  process: number;
+}
+
+async function raw(conn: Connection): Promise<Rates> {
+  const queue = `${ns}raw`;
+  await conn.queueDeclare({ queue, durable: true, arguments: { "x-queue-type": "quorum" } });
+  const pub = conn.createPublisher({ confirm: true });
+  const t0 = performance.now();
+  await chunked(N, (from, to) =>
+    Promise.all(
+      Array.from({ length: to - from }, (_, i) =>
+        pub.send({ routingKey: queue, durable: true, messageId: String(from + i), contentType: "application/json" }, PAYLOAD),
+      ),
+    ),
+  );
+  const enqueueS = (performance.now() - t0) / 1000;
+  let seen = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const t1 = performance.now();
+  const sub = conn.createConsumer(
+    { queue, queueOptions: { queue, passive: true }, qos: { prefetchCount: PREFETCH }, concurrency: CONCURRENCY, requeue: false },
+    async () => {
+      if (++seen === N) done();
+      return ConsumerStatus.ACK;
+    },
+  );
+  await finished;
+  const processS = (performance.now() - t1) / 1000;
+  await sub.close();
+  await pub.close();
+  await conn.queueDelete({ queue });
+  return { enqueue: N / enqueueS, process: N / processS };
+}
+
+async function engineRun(conn: Connection, databaseUrl: string): Promise<Rates> {
+  const db = await openDatabase({ databaseUrl, poolMax: 10 });
+  const metrics = new MetricsRegistry();
+  const engine = new JobEngine({
+    db,
+    broker: conn,
+    logger: silentLogger(),
+    metrics,
+    config: {
+      namespace: ns,
+      types: ["import"],
+      retry: { baseMs: 1000, maxMs: 60_000, maxRetries: 5 },
+      concurrency: CONCURRENCY,
+      prefetch: PREFETCH,
+      timeoutMs: 60_000,
+      shutdownDeadlineMs: 10_000,
+      outboxIntervalMs: 60_000,
+    },
+  });
+  try {
+    await engine.start();
+    const t0 = performance.now();
+    await chunked(N, (from, to) => engine.enqueueMany(Array.from({ length: to - from }, () => ({ type: "import" as const, payload: PAYLOAD }))));
+    // Enqueue is done when the outbox bookkeeping (published = true) is committed too.
+    await engine.flushWrites();
+    const enqueueS = (performance.now() - t0) / 1000;
+    const completed = metrics.counter(jobsCompletedTotal);
+    engine.register("import", async () => undefined, { concurrency: CONCURRENCY });
+    const t1 = performance.now();
+    engine.startWorkers();
+    for (;;) {
+      const v = (await completed.get()).values.reduce((s, x) => s + x.value, 0);
+      if (v >= N) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const processS = (performance.now() - t1) / 1000;
+    if (process.env.BENCH_DEBUG) console.log(JSON.stringify(engine.batchStats));
+    const r = await db.sql.query<{ status: string; n: string }>("SELECT status, count(*) AS n FROM jobs GROUP BY status");
+    const byStatus = Object.fromEntries(r.rows.map((x) => [x.status, Number(x.n)]));
+    if (byStatus.completed !== N) throw new Error(`expected ${N} completed jobs, got ${JSON.stringify(byStatus)}`);
+    return { enqueue: N / enqueueS, process: N / processS };
+  } finally {
+    await engine.stop(5000);
+    await engine.deleteTopology();
+    await db.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const conn = new Connection({ url: AMQP_URL, connectionName: "bench-jobs" });
+  await conn.onConnect(5000);
+  const testDb = await createTestDatabase("bench");
+  try {
+    console.log(`bench:jobs  ${N} jobs, 100-byte payloads, quorum queues, concurrency ${CONCURRENCY}, prefetch ${PREFETCH}`);
+    const rawRates = await raw(conn);
+    const engineRates = await engineRun(conn, testDb.url);
+    const fmt = (x: number) => `${Math.round(x).toLocaleString("en-US")} jobs/s`;
+    console.log(`raw     enqueue ${fmt(rawRates.enqueue).padStart(16)}   process ${fmt(rawRates.process).padStart(16)}`);
+    console.log(`engine  enqueue ${fmt(engineRates.enqueue).padStart(16)}   process ${fmt(engineRates.process).padStart(16)}`);
+    const ratio = (a: number, b: number) => `${((a / b) * 100).toFixed(1)}%`;
+    console.log(`ratio engine/raw  enqueue ${ratio(engineRates.enqueue, rawRates.enqueue)}   process ${ratio(engineRates.process, rawRates.process)}   (floor 35%)`);
+  } finally {
+    await testDb.drop();
+    await conn.close();
+  }
+}
+
+await main();
