@@ -4,10 +4,10 @@ import { PanelBuilder as TableBuilder } from "@grafana/grafana-foundation-sdk/ta
 import { PanelBuilder as StatBuilder } from "@grafana/grafana-foundation-sdk/stat";
 import { dbPoolConnections, dbQueryDuration, dependencyUp } from "../services/metrics.js";
 import {
-  awsRdsCpuutilizationAverage,
-  awsRdsDatabaseConnectionsAverage,
-  awsRdsFreeStorageSpaceAverage,
-  awsRdsReplicaLagAverage,
+  awsBackupNumberOfBackupJobsCompletedSum,
+  awsBackupNumberOfBackupJobsFailedSum,
+  awsRdsFreeStorageSpaceMinimum,
+  awsRdsReplicaLagMaximum,
   kubeCronjobStatusLastSuccessfulTime,
   pgReplicationLagSeconds,
   pgSettingsMaxConnections,
@@ -94,12 +94,11 @@ export function databaseDashboard(): DashboardJson {
       }),
       panel(new TimeseriesBuilder(), {
         title: "Server connections",
-        description: "Server-side connections by state, against max_connections, and the RDS DatabaseConnections metric.",
+        description: "Server-side connections by state (postgres_exporter), against max_connections.",
         unit: "short",
         queries: [
           { expr: `sum by (state) (${sel(pgStatActivityCount)})`, legend: "{{state}}" },
           { expr: `max(${sel(pgSettingsMaxConnections)})`, legend: "max_connections" },
-          { expr: `max by (dbinstance_identifier) (${sel(awsRdsDatabaseConnectionsAverage)})`, legend: "RDS {{dbinstance_identifier}}" },
         ],
       }),
       panel(new TimeseriesBuilder(), {
@@ -107,17 +106,23 @@ export function databaseDashboard(): DashboardJson {
         description: "Replica lag from CloudWatch (RDS read replica) and from postgres_exporter on replicas. Above 60 s for 5 minutes pages.",
         unit: "s",
         queries: [
-          { expr: `max by (dbinstance_identifier) (${sel(awsRdsReplicaLagAverage)})`, legend: "{{dbinstance_identifier}}" },
+          { expr: `max by (dbinstance_identifier) (${sel(awsRdsReplicaLagMaximum)})`, legend: "{{dbinstance_identifier}}" },
           { expr: `max(${sel(pgReplicationLagSeconds)})`, legend: "postgres_exporter" },
         ],
       }),
       panel(new TimeseriesBuilder(), {
-        title: "RDS CPU and free storage",
-        description: "CPU utilization (percent, left) and free storage (bytes, right) of each RDS instance.",
-        unit: "percent",
+        title: "RDS free storage",
+        description: "Minimum free storage of the RDS instance (CloudWatch).",
+        unit: "bytes",
+        queries: [{ expr: `min by (dbinstance_identifier) (${sel(awsRdsFreeStorageSpaceMinimum)})`, legend: "{{dbinstance_identifier}}" }],
+      }),
+      panel(new TimeseriesBuilder(), {
+        title: "AWS Backup jobs",
+        description: "Completed and failed AWS Backup jobs per hourly CloudWatch period, by resource type.",
+        unit: "short",
         queries: [
-          { expr: `max by (dbinstance_identifier) (${sel(awsRdsCpuutilizationAverage)})`, legend: "{{dbinstance_identifier}} CPU" },
-          { expr: `min by (dbinstance_identifier) (${sel(awsRdsFreeStorageSpaceAverage)}) / 1e9`, legend: "{{dbinstance_identifier}} free GB" },
+          { expr: `sum by (resource_type) (${sel(awsBackupNumberOfBackupJobsCompletedSum)})`, legend: "{{resource_type}} completed" },
+          { expr: `sum by (resource_type) (${sel(awsBackupNumberOfBackupJobsFailedSum)})`, legend: "{{resource_type}} failed" },
         ],
       }),
     ],

@@ -15,7 +15,7 @@ import {
   workerBusySecondsTotal,
   workerConcurrency,
 } from "../services/metrics.js";
-import { rabbitmqQueueConsumers, rabbitmqQueueMessagesReady, rabbitmqQueueMessagesUnacked } from "../services/metrics-exporters.js";
+import { rabbitmqQueueConsumers, rabbitmqQueueMessagesReady, rabbitmqQueueMessagesUnacknowledged } from "../services/metrics-exporters.js";
 import { bucket, sel } from "../alerts/promql.js";
 import type { MetricDef } from "../services/metric-def.js";
 import type { DashboardJson } from "./dashboard-json.js";
@@ -39,11 +39,11 @@ export function jobsDashboard(): DashboardJson {
       }),
       panel(new TimeseriesBuilder(), {
         title: "RabbitMQ ready and unacked",
-        description: "Ready and unacknowledged messages per queue from RabbitMQ's own per-object metrics.",
+        description: "Ready and unacknowledged messages per queue from the RabbitMQ exporter (management API of Amazon MQ).",
         unit: "short",
         queries: [
           { expr: `sum by (queue) (${sel(rabbitmqQueueMessagesReady)})`, legend: "{{queue}} ready" },
-          { expr: `sum by (queue) (${sel(rabbitmqQueueMessagesUnacked)})`, legend: "{{queue}} unacked" },
+          { expr: `sum by (queue) (${sel(rabbitmqQueueMessagesUnacknowledged)})`, legend: "{{queue}} unacked" },
         ],
       }),
       panel(new TimeseriesBuilder(), {

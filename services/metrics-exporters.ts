@@ -245,16 +245,20 @@ export const containerCpuCfsThrottledPeriodsTotal = defineMetric({
   source: "cadvisor",
 });
 
-// ------------------------------------------------------------------- RabbitMQ (rabbitmq_prometheus, /metrics/per-object)
+// ------------------------------------------------------------------- RabbitMQ
+// Amazon MQ does not expose the rabbitmq_prometheus plugin, so infra scrapes the management API
+// with kbudde/rabbitmq_exporter (infra/monitoring.ts). Its queue metrics carry vhost and queue
+// labels; ready and consumers have the same names as the built-in plugin's per-object metrics,
+// unacknowledged is spelled out (the plugin says `_unacked`).
 export const rabbitmqQueueMessagesReady = defineMetric({
   name: "rabbitmq_queue_messages_ready",
-  help: "Messages ready to be delivered to consumers (per-object endpoint: by vhost and queue).",
+  help: "Messages ready to be delivered to consumers, by vhost and queue.",
   type: "gauge",
   labelNames: ["vhost", "queue"],
   source: "rabbitmq",
 });
-export const rabbitmqQueueMessagesUnacked = defineMetric({
-  name: "rabbitmq_queue_messages_unacked",
+export const rabbitmqQueueMessagesUnacknowledged = defineMetric({
+  name: "rabbitmq_queue_messages_unacknowledged",
   help: "Messages delivered to consumers but not yet acknowledged.",
   type: "gauge",
   labelNames: ["vhost", "queue"],
@@ -327,46 +331,50 @@ export const pgReplicationIsReplica = defineMetric({
 });
 
 // ------------------------------------------------------------------- CloudWatch exporter (AWS/RDS, AWS/Backup)
-export const awsRdsReplicaLagAverage = defineMetric({
-  name: "aws_rds_replica_lag_average",
-  help: "CloudWatch AWS/RDS ReplicaLag, Average, in seconds.",
+// Names follow prometheus/cloudwatch_exporter: aws_<namespace>_<metric>_<statistic>, snake case;
+// dimensions become labels. The statistics are the ones infra's exporter config requests
+// (infra/monitoring.ts cloudwatchExporterConfig): ReplicaLag Maximum, FreeStorageSpace Minimum,
+// AWS Backup job counts Sum by ResourceType.
+export const awsRdsReplicaLagMaximum = defineMetric({
+  name: "aws_rds_replica_lag_maximum",
+  help: "CloudWatch AWS/RDS ReplicaLag, Maximum, in seconds (-1 when replication is not active).",
   type: "gauge",
   labelNames: ["dbinstance_identifier"],
   source: "cloudwatch-exporter",
 });
-export const awsRdsDatabaseConnectionsAverage = defineMetric({
-  name: "aws_rds_database_connections_average",
-  help: "CloudWatch AWS/RDS DatabaseConnections, Average.",
-  type: "gauge",
-  labelNames: ["dbinstance_identifier"],
-  source: "cloudwatch-exporter",
-});
-export const awsRdsCpuutilizationAverage = defineMetric({
-  name: "aws_rds_cpuutilization_average",
-  help: "CloudWatch AWS/RDS CPUUtilization, Average, in percent.",
-  type: "gauge",
-  labelNames: ["dbinstance_identifier"],
-  source: "cloudwatch-exporter",
-});
-export const awsRdsFreeStorageSpaceAverage = defineMetric({
-  name: "aws_rds_free_storage_space_average",
-  help: "CloudWatch AWS/RDS FreeStorageSpace, Average, in bytes.",
+export const awsRdsFreeStorageSpaceMinimum = defineMetric({
+  name: "aws_rds_free_storage_space_minimum",
+  help: "CloudWatch AWS/RDS FreeStorageSpace, Minimum, in bytes.",
   type: "gauge",
   labelNames: ["dbinstance_identifier"],
   source: "cloudwatch-exporter",
 });
 export const awsBackupNumberOfBackupJobsFailedSum = defineMetric({
   name: "aws_backup_number_of_backup_jobs_failed_sum",
-  help: "CloudWatch AWS/Backup NumberOfBackupJobsFailed, Sum.",
+  help: "CloudWatch AWS/Backup NumberOfBackupJobsFailed, Sum over the period, by resource type.",
   type: "gauge",
-  labelNames: ["backup_vault_name", "resource_type"],
+  labelNames: ["resource_type"],
+  source: "cloudwatch-exporter",
+});
+export const awsBackupNumberOfBackupJobsAbortedSum = defineMetric({
+  name: "aws_backup_number_of_backup_jobs_aborted_sum",
+  help: "CloudWatch AWS/Backup NumberOfBackupJobsAborted, Sum over the period, by resource type.",
+  type: "gauge",
+  labelNames: ["resource_type"],
+  source: "cloudwatch-exporter",
+});
+export const awsBackupNumberOfCopyJobsFailedSum = defineMetric({
+  name: "aws_backup_number_of_copy_jobs_failed_sum",
+  help: "CloudWatch AWS/Backup NumberOfCopyJobsFailed (copies to the second region), Sum over the period.",
+  type: "gauge",
+  labelNames: ["resource_type"],
   source: "cloudwatch-exporter",
 });
 export const awsBackupNumberOfBackupJobsCompletedSum = defineMetric({
   name: "aws_backup_number_of_backup_jobs_completed_sum",
-  help: "CloudWatch AWS/Backup NumberOfBackupJobsCompleted, Sum.",
+  help: "CloudWatch AWS/Backup NumberOfBackupJobsCompleted, Sum over the period, by resource type.",
   type: "gauge",
-  labelNames: ["backup_vault_name", "resource_type"],
+  labelNames: ["resource_type"],
   source: "cloudwatch-exporter",
 });
 
@@ -405,7 +413,7 @@ export const EXPORTER_METRICS = [
   containerNetworkTransmitBytesTotal,
   containerCpuCfsThrottledPeriodsTotal,
   rabbitmqQueueMessagesReady,
-  rabbitmqQueueMessagesUnacked,
+  rabbitmqQueueMessagesUnacknowledged,
   rabbitmqQueueConsumers,
   pgUp,
   pgStatActivityCount,
@@ -415,10 +423,10 @@ export const EXPORTER_METRICS = [
   pgStatStatementsSecondsTotal,
   pgReplicationLagSeconds,
   pgReplicationIsReplica,
-  awsRdsReplicaLagAverage,
-  awsRdsDatabaseConnectionsAverage,
-  awsRdsCpuutilizationAverage,
-  awsRdsFreeStorageSpaceAverage,
+  awsRdsReplicaLagMaximum,
+  awsRdsFreeStorageSpaceMinimum,
   awsBackupNumberOfBackupJobsFailedSum,
+  awsBackupNumberOfBackupJobsAbortedSum,
+  awsBackupNumberOfCopyJobsFailedSum,
   awsBackupNumberOfBackupJobsCompletedSum,
 ] as const;

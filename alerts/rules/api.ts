@@ -51,7 +51,7 @@ export function apiAlerts(env: Environment): AlertDefinition[] {
         commands: [
           { purpose: "Pod status and recent restarts", command: `kubectl -n ${ns} get pods -l app.kubernetes.io/name=api -o wide` },
           { purpose: "Why pods are not ready", command: `kubectl -n ${ns} describe deployment api` },
-          { purpose: "Recent logs", command: `kubectl -n ${ns} logs deploy/api --since=15m` },
+          { purpose: "Recent logs", command: `kubectl -n ${ns} logs -l app.kubernetes.io/name=api --prefix --since=15m` },
           { purpose: "Probe the endpoint yourself", command: `curl -sv ${probeUrl}` },
         ],
         mitigation: [
@@ -82,8 +82,8 @@ export function apiAlerts(env: Environment): AlertDefinition[] {
         impact: "A visible share of user and integration requests fail.",
         queries: [{ purpose: "Errors by route and status", promql: `sum by (route, status_code) (rate(${sel(httpRequestsTotal, 'status_code=~"5.."')}[5m]))` }],
         commands: [
-          { purpose: "Error logs", command: `kubectl -n ${ns} logs deploy/api --since=15m | grep '"level":50'` },
-          { purpose: "Recent rollouts", command: `kubectl -n ${ns} rollout history deployment/api` },
+          { purpose: "Error logs", command: `kubectl -n ${ns} logs -l app.kubernetes.io/name=api --prefix --since=15m | grep '"level":50'` },
+          { purpose: "Recent rollouts", command: `kubectl argo rollouts -n ${ns} get rollout api` },
         ],
         mitigation: [
           "If errors started with a deploy, roll back (procedures/rollback.md).",
@@ -110,7 +110,7 @@ export function apiAlerts(env: Environment): AlertDefinition[] {
         whatIsHappening: `The API answers more than ${T.http500PerMinute} requests per minute with HTTP 500, an unhandled error, even if the error ratio is small on a busy API.`,
         impact: "Some users see failures; 500s usually mean a bug or a dependency failure that the code does not map to a 4xx/503.",
         queries: [{ purpose: "500s per minute by route", promql: `sum by (route) (rate(${sel(httpRequestsTotal, { status_code: "500" })}[5m])) * 60` }],
-        commands: [{ purpose: "Stack traces of unhandled errors", command: `kubectl -n ${ns} logs deploy/api --since=15m | grep -i 'internal server error'` }],
+        commands: [{ purpose: "Stack traces of unhandled errors", command: `kubectl -n ${ns} logs -l app.kubernetes.io/name=api --prefix --since=15m | grep -i 'internal server error'` }],
         mitigation: ["Find the route and the stack trace; roll back if a deploy introduced it.", "If a dependency fails, follow its runbook."],
         escalation: "Platform on-call via PagerDuty; API owners for code defects.",
         procedures: ["rollback"],
@@ -150,7 +150,7 @@ export function apiAlerts(env: Environment): AlertDefinition[] {
           { purpose: "CPU/memory of the API pods", command: `kubectl -n ${ns} top pods -l app.kubernetes.io/name=api` },
           { purpose: "Slowest statements", command: "psql \"$DATABASE_URL\" -c \"SELECT queryid, calls, mean_exec_time, query FROM pg_stat_statements ORDER BY mean_exec_time DESC LIMIT 10\"" },
         ],
-        mitigation: ["If the database is slow, see DatabaseSlowQueries.", "If the pods are CPU-throttled, scale the deployment: kubectl -n " + ns + " scale deployment/api --replicas=<n>."],
+        mitigation: ["If the database is slow, see DatabaseSlowQueries.", "If the pods are CPU-throttled, raise the HPA bounds of the API (platform:app.api.maxReplicas) or scale the Rollout: kubectl -n " + ns + " scale rollout/api --replicas=<n>."],
         escalation: "Chat only: the platform team handles it in working hours; it becomes a page through the latency SLO if it burns budget fast.",
       },
     },

@@ -5,7 +5,7 @@
  * Freshness is measured on the CronJob, whose last successful run is the newest dump.
  */
 import type { Environment } from "../../infra/environments.js";
-import { awsBackupNumberOfBackupJobsFailedSum, kubeCronjobStatusLastSuccessfulTime, kubeJobOwner, kubeJobStatusFailed } from "../../services/metrics-exporters.js";
+import { awsBackupNumberOfBackupJobsAbortedSum, awsBackupNumberOfBackupJobsFailedSum, awsBackupNumberOfCopyJobsFailedSum, kubeCronjobStatusLastSuccessfulTime, kubeJobOwner, kubeJobStatusFailed } from "../../services/metrics-exporters.js";
 import type { AlertDefinition } from "../alert-def.js";
 import { WORKLOADS, monitoringConfig } from "../config.js";
 import { input, sel } from "../promql.js";
@@ -18,23 +18,31 @@ export function backupAlerts(env: Environment): AlertDefinition[] {
   const cron = WORKLOADS.backupCronJob;
   const lastSuccess = sel(kubeCronjobStatusLastSuccessfulTime, { namespace: ns, cronjob: cron });
   const rpoHours = THRESHOLDS.rpoSeconds / 3600;
+  /** Failed or aborted backup jobs and failed copies to the second region all break the RPO. */
+  const awsFailures = [awsBackupNumberOfBackupJobsFailedSum, awsBackupNumberOfBackupJobsAbortedSum, awsBackupNumberOfCopyJobsFailedSum];
   return [
     {
       name: "BackupFailed",
       expr:
-        `(sum by (backup_vault_name) (max_over_time(${sel(awsBackupNumberOfBackupJobsFailedSum)}[1h])) > 0)` +
+        awsFailures.map((m) => `(sum by (resource_type) (max_over_time(${sel(m)}[1h])) > 0)`).join(" or ") +
         ` or (max by (namespace, job_name) (${sel(kubeJobStatusFailed, { namespace: ns })} > 0 and on (namespace, job_name) ${sel(kubeJobOwner, { owner_kind: "CronJob", owner_name: cron })}))`,
       severity: SEVERITY.critical,
       team: TEAMS.platform,
       summary: "A database backup failed.",
-      description: "{{ if $labels.backup_vault_name }}AWS Backup jobs failed in vault {{ $labels.backup_vault_name }} within the last hour.{{ else }}Backup job {{ $labels.namespace }}/{{ $labels.job_name }} failed.{{ end }}",
+      description: "{{ if $labels.resource_type }}AWS Backup reported failed, aborted or uncopied {{ $labels.resource_type }} backups within the last hour.{{ else }}Backup job {{ $labels.namespace }}/{{ $labels.job_name }} failed.{{ end }}",
       dashboards: [DASHBOARD_UIDS.database],
       examples: [
         {
           name: "AWS Backup reports a failed job",
           at: "30m",
-          input: [input(awsBackupNumberOfBackupJobsFailedSum, { backup_vault_name: "pp-vault", resource_type: "RDS" }, "0 0 0 0 0 0 0 0 0 0 1 _x20")],
-          fires: [{ labels: { backup_vault_name: "pp-vault" }, description: "AWS Backup jobs failed in vault pp-vault within the last hour." }],
+          input: [input(awsBackupNumberOfBackupJobsFailedSum, { resource_type: "RDS" }, "0 0 0 0 0 0 0 0 0 0 1 _x20"), input(awsBackupNumberOfCopyJobsFailedSum, { resource_type: "RDS" }, "0x30")],
+          fires: [{ labels: { resource_type: "RDS" }, description: "AWS Backup reported failed, aborted or uncopied RDS backups within the last hour." }],
+        },
+        {
+          name: "a failed copy to the second region fires",
+          at: "30m",
+          input: [input(awsBackupNumberOfBackupJobsFailedSum, { resource_type: "RDS" }, "0x30"), input(awsBackupNumberOfCopyJobsFailedSum, { resource_type: "RDS" }, "0x20 1x10")],
+          fires: [{ labels: { resource_type: "RDS" }, description: "AWS Backup reported failed, aborted or uncopied RDS backups within the last hour." }],
         },
         {
           name: "the pg_dump CronJob fails",
@@ -51,16 +59,17 @@ export function backupAlerts(env: Environment): AlertDefinition[] {
           input: [
             input(kubeJobStatusFailed, { namespace: ns, job_name: "report-29000000", reason: "BackoffLimitExceeded" }, "1x12"),
             input(kubeJobOwner, { namespace: ns, job_name: "report-29000000", owner_kind: "CronJob", owner_name: "report", owner_is_controller: "true" }, "1x12"),
-            input(awsBackupNumberOfBackupJobsFailedSum, { backup_vault_name: "pp-vault", resource_type: "RDS" }, "0x12"),
+            input(awsBackupNumberOfBackupJobsFailedSum, { resource_type: "RDS" }, "0x12"),
           ],
           fires: [],
         },
       ],
       runbook: {
-        whatIsHappening: `AWS Backup reported a failed backup job in the last hour, or a Job of the \`${cron}\` CronJob (pg_dump to S3) failed.`,
+        whatIsHappening: `AWS Backup reported a failed or aborted backup job, or a failed copy to the second region, in the last hour, or a Job of the \`${cron}\` CronJob (pg_dump to S3) failed.`,
         impact: "The recovery point objective is at risk: if the database is lost now, the newest restorable copy may be older than planned.",
         queries: [
           { purpose: "Failed AWS Backup jobs", promql: `max_over_time(${sel(awsBackupNumberOfBackupJobsFailedSum)}[1h])` },
+          { purpose: "Failed copies to the second region", promql: `max_over_time(${sel(awsBackupNumberOfCopyJobsFailedSum)}[1h])` },
           { purpose: "Age of the newest dump, in seconds", promql: `time() - ${lastSuccess}` },
         ],
         commands: [

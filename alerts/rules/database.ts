@@ -1,7 +1,7 @@
 /** Database symptoms: connectivity, replication, slow queries. */
 import type { Environment } from "../../infra/environments.js";
 import { dbQueryDuration, dependencyUp } from "../../services/metrics.js";
-import { awsRdsReplicaLagAverage, pgStatActivityCount, pgSettingsMaxConnections, pgUp } from "../../services/metrics-exporters.js";
+import { awsRdsReplicaLagMaximum, pgStatActivityCount, pgSettingsMaxConnections, pgUp } from "../../services/metrics-exporters.js";
 import type { AlertDefinition } from "../alert-def.js";
 import { monitoringConfig } from "../config.js";
 import { bucket, bucketInput, input, sel } from "../promql.js";
@@ -13,7 +13,7 @@ const T = THRESHOLDS;
 
 export function databaseAlerts(env: Environment): AlertDefinition[] {
   const ns = monitoringConfig(env).namespace;
-  const lag = `max by (dbinstance_identifier) (${sel(awsRdsReplicaLagAverage)})`;
+  const lag = `max by (dbinstance_identifier) (${sel(awsRdsReplicaLagMaximum)})`;
   const q = { model: "Product", operation: "findMany" } as const;
   return [
     {
@@ -77,9 +77,9 @@ export function databaseAlerts(env: Environment): AlertDefinition[] {
       description: "Replica {{ $labels.dbinstance_identifier }} reports a replica lag of {{ $value | humanizeDuration }} (a negative lag means replication is not running).",
       dashboards: [DASHBOARD_UIDS.database],
       examples: [
-        { name: "two minutes of lag fires", at: "10m", input: [input(awsRdsReplicaLagAverage, { dbinstance_identifier: "pp-replica" }, "120x10")], fires: [{ labels: { dbinstance_identifier: "pp-replica" }, description: "Replica pp-replica reports a replica lag of 2m 0s (a negative lag means replication is not running)." }] },
-        { name: "stopped replication fires", at: "10m", input: [input(awsRdsReplicaLagAverage, { dbinstance_identifier: "pp-replica" }, "-1x10")], fires: [{ labels: { dbinstance_identifier: "pp-replica" }, description: "Replica pp-replica reports a replica lag of -1s (a negative lag means replication is not running)." }] },
-        { name: "five seconds of lag stays silent", at: "10m", input: [input(awsRdsReplicaLagAverage, { dbinstance_identifier: "pp-replica" }, "5x10")], fires: [] },
+        { name: "two minutes of lag fires", at: "10m", input: [input(awsRdsReplicaLagMaximum, { dbinstance_identifier: "pp-replica" }, "120x10")], fires: [{ labels: { dbinstance_identifier: "pp-replica" }, description: "Replica pp-replica reports a replica lag of 2m 0s (a negative lag means replication is not running)." }] },
+        { name: "stopped replication fires", at: "10m", input: [input(awsRdsReplicaLagMaximum, { dbinstance_identifier: "pp-replica" }, "-1x10")], fires: [{ labels: { dbinstance_identifier: "pp-replica" }, description: "Replica pp-replica reports a replica lag of -1s (a negative lag means replication is not running)." }] },
+        { name: "five seconds of lag stays silent", at: "10m", input: [input(awsRdsReplicaLagMaximum, { dbinstance_identifier: "pp-replica" }, "5x10")], fires: [] },
       ],
       runbook: {
         whatIsHappening: `CloudWatch reports a ReplicaLag above ${T.replicationLagSeconds}s, or a negative value (replication stopped), for the cross-region read replica.`,

@@ -42,7 +42,7 @@ export function apiSlos(env: Environment): SloDefinition[] {
         whatIsHappening: "The share of 5xx responses is high enough to spend the 30-day error budget of the 99.9% availability SLO early: critical when it would be gone in about 2 days (14.4x over 1h, or 6x over 6h), warning (ticket) at 3x over 1 day or 1x over 3 days.",
         impact: "Users see failed requests; if it continues, the SLO is missed for the month.",
         queries: [...burnQueries("api-availability"), { purpose: "5xx by route", promql: `sum by (route) (rate(${sel(httpRequestsTotal, 'status_code=~"5.."')}[5m]))` }],
-        commands: [{ purpose: "Recent API errors", command: `kubectl -n ${ns} logs deploy/api --since=30m | grep -E '"statusCode":5' | tail -20` }],
+        commands: [{ purpose: "Recent API errors", command: `kubectl -n ${ns} logs -l app.kubernetes.io/name=api --prefix --since=30m | grep -E '"statusCode":5' | tail -20` }],
         mitigation: ["Find the failing route and its cause (ApiHighErrorRate runbook); roll back a bad release; for a ticket, plan the fix within the week."],
         escalation: "Critical: platform on-call via PagerDuty. Warning: a ticket for the platform team.",
         procedures: ["rollback"],
