@@ -1,0 +1,49 @@
+/**
+ * A worker process killed mid-job (SIGKILL): the broker redelivers the message, another
+ * worker completes the job, and the jobs table records it completed exactly once, with the
+ * lost attempt counted.
+ */
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { HistoryEntry } from "../../services/jobs/job-store.js";
+import { spawnWorker } from "./child.js";
+import { harness, jobRow, waitFor, type Harness } from "./helpers.js";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await harness("crash");
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+it("redelivers a job whose worker was SIGKILLed mid-handler and completes it exactly once", async () => {
+  const producer = h.newEngine();
+  await producer.start();
+  const { jobId } = await producer.enqueue("import", { sleepMs: 60_000 });
+
+  const child = spawnWorker({ DATABASE_URL: h.databaseUrl, JOBS_NAMESPACE: h.namespace });
+  await child.waitForLine((l) => l === `started ${jobId} 1`);
+  const during = await jobRow(h.db, jobId);
+  expect(during.status).toBe("processing");
+  expect(during.attempts).toBe(1);
+  child.proc.kill("SIGKILL");
+  expect((await child.exited).signal).toBe("SIGKILL");
+
+  const runs: number[] = [];
+  producer.register<{ sleepMs: number }>("import", async (_p, ctx) => {
+    runs.push(ctx.attempt);
+  });
+  producer.startWorkers();
+  const row = await waitFor("job completed", async () => {
+    const r = await jobRow(h.db, jobId);
+    return r.status === "completed" ? r : undefined;
+  });
+  // Give a duplicate delivery, if any, time to show up.
+  await new Promise((r) => setTimeout(r, 300));
+  expect(runs).toEqual([2]);
+  expect(row.attempts).toBe(2);
+  const history = row.history as HistoryEntry[];
+  expect(history.filter((e) => e.outcome === "completed")).toHaveLength(1);
+  expect(await h.db.prisma.job.count({ where: { id: jobId } })).toBe(1);
+  expect(child.lines.filter((l) => l.startsWith("done"))).toEqual([]);
+});
