@@ -121,5 +121,7 @@ export function dashboard(spec: DashboardSpec): DashboardJson {
   }
   const built = b.build();
   const panels: PanelJson[] = (built.panels ?? []).map((panel, i) => ({ ...(panel as Panel), id: i + 1 }));
-  return { ...built, uid: spec.uid, title: spec.title, panels };
+  // The SDK's query objects carry methods (_implementsDataqueryVariant): round-trip through JSON
+  // so callers get a plain model, identical to what synth writes and infra deploys.
+  return JSON.parse(JSON.stringify({ ...built, uid: spec.uid, title: spec.title, panels })) as DashboardJson;
 }
