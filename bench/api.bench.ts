@@ -1,0 +1,190 @@
+/**
+ * `npm run bench:api`: the API under load (autocannon) on a read endpoint (GET /v1/products/:id)
+ * and a write endpoint (POST /v1/imports, which writes the import, its item and the job row and
+ * publishes to RabbitMQ with confirms), with the metrics and request-logging middleware on and
+ * off, in the same run. Each variant is a separate server process built by services/platform.ts
+ * (API role only, no workers); autocannon runs in this process. Rounds alternate off/on so
+ * drift hits both. Logs go through pino to a sonic-boom destination on /dev/null, as
+ * production's would go to stdout. Prints req/s, p50/p99 and the on/off ratio; target: the
+ * middleware costs at most 10% of throughput.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { cpus, loadavg } from "node:os";
+import autocannon from "autocannon";
+import { pino } from "pino";
+import { Connection } from "rabbitmq-client";
+import { loadConfig } from "../services/config.js";
+import { openDatabase } from "../services/db/client.js";
+import { uuidv7 } from "../services/pipeline/ids.js";
+import { MetricsRegistry } from "../services/metrics-registry.js";
+import { createPlatform } from "../services/platform.js";
+import { createTestDatabase } from "../tests/helpers/db.js";
+
+const AMQP_URL = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const TOKEN = "bench-token";
+
+type Mode = "on" | "off";
+interface ChildInit {
+  mode: Mode;
+  databaseUrl: string;
+  namespace: string;
+}
+
+// ------------------------------------------------------------------ server process
+async function serve(init: ChildInit): Promise<void> {
+  const on = init.mode === "on";
+  const logger = pino({ level: "info", base: { service: "bench" } }, pino.destination({ dest: "/dev/null", sync: false, minLength: 4096 }));
+  const metrics = new MetricsRegistry({ defaultMetrics: true });
+  const config = loadConfig({ ...process.env, DATABASE_URL: init.databaseUrl, API_TOKENS: TOKEN, RATE_LIMIT_PER_MINUTE: "100000000", ROLES: "api", LOG_LEVEL: "info" });
+  const db = await openDatabase({ databaseUrl: init.databaseUrl, poolMax: 10, metrics });
+  const broker = new Connection({ url: AMQP_URL, connectionName: `bench-api-${init.mode}` });
+  await broker.onConnect(5000);
+  const platform = createPlatform({
+    config,
+    logger,
+    metrics,
+    db,
+    broker,
+    engineConfig: { namespace: init.namespace },
+    app: { httpMetrics: on, requestLogging: on },
+  });
+  await platform.start();
+  const server = await platform.listen(0, "127.0.0.1");
+  process.send!({ port: (server.address() as { port: number }).port });
+  process.on("message", async (m: { cmd: string }) => {
+    if (m.cmd !== "stop") return;
+    await platform.stop(1000);
+    if (init.mode === "on") await platform.jobs.engine.deleteTopology().catch(() => undefined);
+    await broker.close();
+    await db.close();
+    process.exit(0);
+  });
+}
+
+// ------------------------------------------------------------------ load generator
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function load(url: string, opts: { method: "GET" | "POST"; body?: () => string }): Promise<Result> {
+  const r = await autocannon({
+    url,
+    method: opts.method,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    requests: opts.body ? [{ setupRequest: (req) => ({ ...req, body: opts.body!() }) }] : undefined,
+  });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+}
+
+function startChild(init: ChildInit): Promise<{ child: ChildProcess; port: number }> {
+  return new Promise((resolve, reject) => {
+    const child = fork(import.meta.filename, [], { env: { ...process.env, BENCH_CHILD: JSON.stringify(init) }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    child.once("message", (m: { port: number }) => resolve({ child, port: m.port }));
+    child.once("exit", (code) => reject(new Error(`bench server (${init.mode}) exited with ${code}`)));
+  });
+}
+
+async function main(): Promise<void> {
+  const loadBefore = loadavg().map((x) => x.toFixed(1)).join(" ");
+  const testDb = await createTestDatabase("bench_api");
+  const namespace = `bench.api.${process.pid}.${randomBytes(3).toString("hex")}.`;
+  // Products to read: a realistic detail page with translations, images and history.
+  const db = await openDatabase({ databaseUrl: testDb.url });
+  const ids: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    const id = uuidv7();
+    ids.push(id);
+    await db.prisma.product.create({
+      data: {
+        id,
+        sourceUrl: `https://shop.example.com/p/${i}`,
+        status: "in_review",
+        title: `Product ${i}`,
+        description: "A fine product. ".repeat(20),
+        price: "19.99",
+        currency: "EUR",
+        translations: { create: ["de", "fr"].map((language) => ({ language, title: `[${language}] Product ${i}`, description: "…", provider: "bench" })) },
+        images: { create: [0, 1].map((position) => ({ id: uuidv7(), position, sourceUrl: `https://shop.example.com/i/${i}-${position}.jpg`, width: 1200, height: 800, format: "jpeg", checksum: "0".repeat(64), variants: [{ name: "thumb" }] })) },
+        events: { create: [{ fromStatus: null, toStatus: "imported", actor: "bench" }, { fromStatus: "imported", toStatus: "translating", actor: "bench" }] },
+      },
+    });
+  }
+  await db.close();
+
+  const servers = {
+    off: await startChild({ mode: "off", databaseUrl: testDb.url, namespace }),
+    on: await startChild({ mode: "on", databaseUrl: testDb.url, namespace }),
+  };
+  let seq = 0;
+  const endpoints = {
+    "GET /v1/products/:id": (port: number) => load(`http://127.0.0.1:${port}/v1/products/${ids[seq++ % ids.length]}`, { method: "GET" }),
+    "POST /v1/imports": (port: number) =>
+      load(`http://127.0.0.1:${port}/v1/imports`, { method: "POST", body: () => JSON.stringify({ sourceUrl: `https://shop.example.com/new/${seq++}` }) }),
+  } as const;
+
+  const results: Record<string, Record<Mode, Result[]>> = {};
+  try {
+    for (const [name, run] of Object.entries(endpoints)) {
+      results[name] = { on: [], off: [] };
+      // warm-up (JIT, pools, prepared statements) on both
+      for (const mode of ["off", "on"] as const) await run(servers[mode].port);
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const mode of round % 2 === 0 ? (["off", "on"] as const) : (["on", "off"] as const)) {
+          const r = await run(servers[mode].port);
+          results[name]![mode].push(r);
+          console.log(`  ${name.padEnd(22)} ${mode.padEnd(3)} round ${round + 1}: ${r.rps.toFixed(0)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}  non-2xx ${r.non2xx}`);
+        }
+      }
+    }
+  } finally {
+    for (const s of [servers.off, servers.on]) {
+      s.child.send({ cmd: "stop" });
+      await new Promise((r) => s.child.once("exit", r));
+    }
+    await testDb.drop();
+  }
+
+  // Median over the alternating rounds: robust against a noisy neighbour during one round.
+  const avg = (xs: Result[], k: keyof Result) => {
+    const v = xs.map((x) => x[k]).sort((a, b) => a - b);
+    const mid = Math.floor(v.length / 2);
+    return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+  };
+  console.log(`\nAPI benchmark: ${CONNECTIONS} connections, ${DURATION}s x ${ROUNDS} alternating rounds per variant (medians), server in its own process`);
+  console.log(`(${process.platform}, node ${process.version}, ${cpus().length} CPUs, load average before/after: ${loadBefore} / ${loadavg().map((x) => x.toFixed(1)).join(" ")})`);
+  console.log("endpoint                 middleware   req/s     p50 ms   p99 ms");
+  let worst = 0;
+  for (const [name, r] of Object.entries(results)) {
+    for (const mode of ["off", "on"] as const) {
+      console.log(`${name.padEnd(24)} ${mode.padEnd(12)} ${avg(r[mode], "rps").toFixed(0).padStart(7)}   ${avg(r[mode], "p50").toFixed(1).padStart(6)}   ${avg(r[mode], "p99").toFixed(1).padStart(6)}`);
+    }
+    const ratio = avg(r.on, "rps") / avg(r.off, "rps");
+    worst = Math.max(worst, 1 - ratio);
+    console.log(`${"".padEnd(24)} on/off ratio ${ratio.toFixed(3)}  (middleware cost ${((1 - ratio) * 100).toFixed(1)}% of throughput)`);
+    const bad = [...r.on, ...r.off].reduce((s, x) => s + x.errors + x.non2xx, 0);
+    if (bad) console.log(`${"".padEnd(24)} WARNING: ${bad} errors/non-2xx responses`);
+  }
+  console.log(`\ntarget: middleware costs <= 10% of throughput -> ${worst <= 0.1 ? "met" : "NOT met"} (worst ${(worst * 100).toFixed(1)}%)`);
+}
+
+if (process.env.BENCH_CHILD) {
+  serve(JSON.parse(process.env.BENCH_CHILD) as ChildInit).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
