@@ -1,0 +1,128 @@
+/**
+ * Alertmanager: the real amtool checks the rendered config and routes a table of label sets
+ * (every rendered alert rule plus edge cases) with --verify.receivers.
+ */
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { ENVIRONMENTS } from "../../infra/environments.js";
+import { ALERTMANAGER_SECRETS_DIR, ALERTMANAGER_SECRET_FILES, MAINTENANCE_WINDOW, RECEIVERS, alertmanagerConfig } from "../../alerts/alertmanager.js";
+import type { AlertmanagerRoute } from "../../alerts/alertmanager-types.js";
+import { ruleGroups } from "../../alerts/rules/index.js";
+import type { AlertingRule } from "../../alerts/rules/index.js";
+import { run, tempDir, writeFiles } from "./helpers.js";
+
+const AMTOOL = "/usr/bin/amtool";
+let configFile = "";
+
+beforeAll(async () => {
+  const dir = await tempDir("alertmanager");
+  await writeFiles(dir, { "alertmanager.yaml": stringify(alertmanagerConfig("prod")) });
+  configFile = join(dir, "alertmanager.yaml");
+});
+
+async function routesTest(labels: Record<string, string>, expected: readonly string[]) {
+  const args = ["config", "routes", "test", `--config.file=${configFile}`, `--verify.receivers=${expected.join(",")}`, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)];
+  return run(AMTOOL, args);
+}
+
+/** Where an alert must land, written from the routing policy (not from the config). */
+function expectedReceivers(labels: Record<string, string>): string[] {
+  if (labels.alertname === "Watchdog") return ["heartbeat"];
+  switch (labels.severity) {
+    case "critical":
+      return ["pagerduty-critical", "slack-critical", "email-daily-digest"];
+    case "warning":
+      return [labels.team === "admins" ? "slack-admins" : "slack-warnings", "email-daily-digest"];
+    case "info":
+    case "none":
+      return ["blackhole"];
+    default:
+      return ["slack-warnings"];
+  }
+}
+
+describe.each(ENVIRONMENTS)("amtool check-config (%s)", (env) => {
+  it("accepts the rendered config", async () => {
+    const dir = await tempDir(`am-${env}`);
+    await writeFiles(dir, { "alertmanager.yaml": stringify(alertmanagerConfig(env)) });
+    const res = await run(AMTOOL, ["check-config", join(dir, "alertmanager.yaml")]);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.stdout).toContain("SUCCESS");
+  });
+});
+
+describe("routing table (amtool config routes test --verify.receivers)", () => {
+  const ruleLabelSets = ruleGroups("prod")
+    .flatMap((g) => g.rules.filter((r): r is AlertingRule => "alert" in r))
+    .map((r): Record<string, string> => ({ alertname: r.alert, namespace: "product-platform", ...r.labels }));
+  const edgeCases: Record<string, string>[] = [
+    { alertname: "SomethingInfo", severity: "info", team: "platform" },
+    { alertname: "ForgotSeverity", team: "platform" },
+    { alertname: "AdminsPage", severity: "critical", team: "admins" },
+  ];
+  const table = [...ruleLabelSets, ...edgeCases].map((l) => [JSON.stringify(l), l, expectedReceivers(l)] as const);
+
+  it("covers every severity and team", () => {
+    const sevs = new Set(table.map(([, l]) => l.severity));
+    expect([...sevs].sort()).toEqual(["critical", "info", "none", "warning", undefined].sort());
+    expect(new Set(table.map(([, l]) => l.team))).toEqual(new Set(["platform", "admins"]));
+  });
+
+  it.each(table)("%s", { timeout: 30_000 }, async (_name, labels, expected) => {
+    const res = await routesTest(labels, expected);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(res.stdout.trim().split(",")).toEqual(expected);
+  });
+
+  it("fails when the expectation is wrong (the check bites)", async () => {
+    const res = await routesTest({ alertname: "NodeHighCpu", severity: "warning", team: "platform" }, ["pagerduty-critical"]);
+    expect(res.code).not.toBe(0);
+  });
+});
+
+describe("config policy", () => {
+  const cfg = alertmanagerConfig("prod");
+  const yaml = stringify(cfg);
+  const flat = (r: AlertmanagerRoute): AlertmanagerRoute[] => [r, ...(r.routes ?? []).flatMap(flat)];
+  const routes = flat(cfg.route).slice(1);
+
+  it("never inlines a secret: every credential is a file under the mounted secret dir", () => {
+    expect(yaml).not.toMatch(/^\s*(routing_key|service_key|api_url|smtp_auth_password|auth_password|credentials|bearer_token):/m);
+    const files = [...yaml.matchAll(/_file: (.+)$/gm)].map((m) => m[1]!.trim());
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const f of files) expect(Object.values(ALERTMANAGER_SECRET_FILES)).toContain(f);
+    for (const f of Object.values(ALERTMANAGER_SECRET_FILES)) expect(f.startsWith(`${ALERTMANAGER_SECRETS_DIR}/`)).toBe(true);
+  });
+
+  it("groups by alertname and inhibits warnings while a critical with the same alertname and namespace fires", () => {
+    expect(cfg.route.group_by).toContain("alertname");
+    expect(cfg.inhibit_rules).toContainEqual({ source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ["alertname", "namespace"] });
+  });
+
+  it("mutes warnings, never pages, during the Sunday 02:00-04:00 UTC window", () => {
+    expect(cfg.time_intervals).toEqual([
+      { name: MAINTENANCE_WINDOW.name, time_intervals: [{ weekdays: ["sunday"], times: [{ start_time: "02:00", end_time: "04:00" }], location: "UTC" }] },
+    ]);
+    for (const r of routes) {
+      const muted = (r.mute_time_intervals ?? []).includes(MAINTENANCE_WINDOW.name);
+      const warning = (r.matchers ?? []).some((m) => m === 'severity="warning"');
+      expect(muted, JSON.stringify(r)).toBe(warning);
+    }
+  });
+
+  it("critical continues from PagerDuty to Slack, with runbook and dashboard links in the event", () => {
+    const pd = routes.find((r) => r.receiver === RECEIVERS.pagerduty);
+    expect(pd?.continue).toBe(true);
+    const receiver = cfg.receivers.find((r) => r.name === RECEIVERS.pagerduty);
+    const links = receiver?.pagerduty_configs?.[0]?.links ?? [];
+    expect(links.map((l) => l.href)).toEqual(["{{ .CommonAnnotations.runbook_url }}", "{{ .CommonAnnotations.dashboard_url }}"]);
+    expect(receiver?.pagerduty_configs?.[0]?.routing_key_file).toBe(ALERTMANAGER_SECRET_FILES.pagerdutyRoutingKey);
+  });
+
+  it("sends the digest with a long repeat interval by email", () => {
+    const digest = routes.find((r) => r.receiver === RECEIVERS.digest);
+    expect(digest?.repeat_interval).toBe("24h");
+    expect(cfg.receivers.find((r) => r.name === RECEIVERS.digest)?.email_configs?.length).toBe(1);
+  });
+});
