@@ -69,8 +69,9 @@ export interface AlertmanagerRenderOptions {
   readonly heartbeatUrl?: string;
   /** Override secret file paths (tests write their own files). */
   readonly secretFiles?: Readonly<Record<AlertmanagerSecretName, string>>;
-  /** Shorter timings for tests. */
+  /** Shorter timings for tests (root route; routes with their own timings keep them). */
   readonly groupWait?: string;
+  readonly groupInterval?: string;
 }
 
 const m = (label: string, op: "=" | "=~" | "!=", value: string): string => `${label}${op}${JSON.stringify(value)}`;
@@ -176,7 +177,7 @@ export function alertmanagerConfig(env: Environment, options: AlertmanagerRender
       receiver: RECEIVERS.slackWarnings,
       group_by: [...GROUP_BY],
       group_wait: options.groupWait ?? "30s",
-      group_interval: "5m",
+      group_interval: options.groupInterval ?? "5m",
       repeat_interval: "4h",
       routes,
     },
