@@ -48,7 +48,7 @@ export function broker(ctx: PlatformContext, args: BrokerArgs): Broker {
     );
   }
 
-  const password = new random.RandomPassword(`${prefix}-mq-password`, { length: 32, special: false });
+  const password = pulumi.secret(new random.RandomPassword(`${prefix}-mq-password`, { length: 32, special: false }).result);
   const mq = new aws.mq.Broker(
     brokerName,
     {
@@ -64,20 +64,20 @@ export function broker(ctx: PlatformContext, args: BrokerArgs): Broker {
       maintenanceWindowStartTime: { dayOfWeek: "SUNDAY", timeOfDay: "02:00", timeZone: "UTC" },
       encryptionOptions: { useAwsOwnedKey: true },
       logs: { general: true },
-      users: [{ username: BROKER_USER, password: password.result }],
+      users: [{ username: BROKER_USER, password }],
       tags: tags(ctx, "rabbitmq"),
     },
     opts,
   );
 
   const host = mq.instances.apply((i) => (i[0]?.endpoints?.[0] ?? "").replace(/^amqps:\/\//, "").replace(/:\d+$/, ""));
-  const amqpUrl = pulumi.secret(pulumi.interpolate`amqps://${BROKER_USER}:${password.result}@${host}:${AMQPS_PORT}`);
+  const amqpUrl = pulumi.secret(pulumi.interpolate`amqps://${BROKER_USER}:${password}@${host}:${AMQPS_PORT}`);
   const secret = new aws.secretsmanager.Secret(`${prefix}-mq-credentials`, { description: `${brokerName} credentials`, recoveryWindowInDays: 7, tags: tags(ctx, "mq-credentials") }, opts);
   new aws.secretsmanager.SecretVersion(
     `${prefix}-mq-credentials`,
-    { secretId: secret.id, secretString: pulumi.all([password.result, host]).apply(([pw, h]) => JSON.stringify({ username: BROKER_USER, password: pw, host: h, port: AMQPS_PORT, url: `amqps://${BROKER_USER}:${pw}@${h}:${AMQPS_PORT}` })) },
+    { secretId: secret.id, secretString: pulumi.all([password, host]).apply(([pw, h]) => JSON.stringify({ username: BROKER_USER, password: pw, host: h, port: AMQPS_PORT, url: `amqps://${BROKER_USER}:${pw}@${h}:${AMQPS_PORT}` })) },
     opts,
   );
 
-  return { arn: mq.arn, brokerName, amqpUrl, managementUrl: pulumi.interpolate`https://${host}`, password: password.result, secretArn: secret.arn };
+  return { arn: mq.arn, brokerName, amqpUrl, managementUrl: pulumi.interpolate`https://${host}`, password, secretArn: secret.arn };
 }

@@ -230,6 +230,9 @@ const stackConfigSchema = z
     }
     if (c.dr.rpoHours > c.dr.rtoHours) issue(["dr", "rpoHours"], "must not exceed platform:dr.rtoHours");
     if (c.dr.role === "standby" && !c.dr.primaryStack) issue(["dr", "primaryStack"], "a standby stack needs the primary stack to restore from");
+    if (c.dr.role === "standby" && c.pagerduty.enabled) {
+      issue(["pagerduty", "enabled"], "a standby stack uses the primary stack's PagerDuty service (the users and services exist once)");
+    }
     // Production is highly available and protected.
     if (c.environment === "prod") {
       const must = (path: (string | number)[], ok: boolean, message: string) => {
@@ -270,16 +273,16 @@ function keyOf(path: readonly PropertyKey[]): string {
  * Pulumi.<stack>.yaml). `env` is the environment the stack deploys; a `prod-dr` stack deploys prod.
  */
 export function parseStackConfig(env: Environment, raw: Record<string, unknown>): StackConfig {
-  const values = { ...raw, environment: raw["environment"] ?? env };
+  if (raw["environment"] !== undefined && raw["environment"] !== env) {
+    throw new StackConfigError(env, [`${CONFIG_NAMESPACE}:environment: is ${String(raw["environment"])}, but this stack deploys ${env}`]);
+  }
+  const values = { ...raw, environment: env };
   const result = stackConfigSchema.safeParse(values);
   if (!result.success) {
     throw new StackConfigError(
       env,
       result.error.issues.map((i) => `${keyOf(i.path)}: ${i.message}`),
     );
-  }
-  if (result.data.environment !== env) {
-    throw new StackConfigError(env, [`${CONFIG_NAMESPACE}:environment: is ${result.data.environment}, expected ${env}`]);
   }
   return result.data;
 }

@@ -73,7 +73,7 @@ export function database(ctx: PlatformContext, args: DatabaseArgs): Database {
   const monitoringRole = new aws.iam.Role(`${prefix}-rds-monitoring`, { assumeRolePolicy: assumeRolePolicy("monitoring.rds.amazonaws.com"), tags: tags(ctx, "rds-monitoring") }, opts);
   new aws.iam.RolePolicyAttachment(`${prefix}-rds-monitoring`, { role: monitoringRole.name, policyArn: "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole" }, opts);
 
-  const password = new random.RandomPassword(`${prefix}-db-password`, { length: 32, special: false });
+  const password = pulumi.secret(new random.RandomPassword(`${prefix}-db-password`, { length: 32, special: false }).result);
 
   const common = {
     instanceClass: rds.instanceClass,
@@ -110,7 +110,7 @@ export function database(ctx: PlatformContext, args: DatabaseArgs): Database {
       backupWindow: rds.backupWindow,
       maintenanceWindow: rds.maintenanceWindow,
       username: DB_USER,
-      password: password.result,
+      password,
       ...(args.restoreFromAutomatedBackupsArn !== undefined
         ? { restoreToPointInTime: { sourceDbInstanceAutomatedBackupsArn: args.restoreFromAutomatedBackupsArn, useLatestRestorableTime: true } }
         : { dbName: DB_NAME }),
@@ -153,14 +153,14 @@ export function database(ctx: PlatformContext, args: DatabaseArgs): Database {
     replicatedBackupsArn = replication.id;
   }
 
-  const databaseUrl = pulumi.interpolate`postgresql://${DB_USER}:${password.result}@${primary.address}:${DB_PORT}/${DB_NAME}?sslmode=require`;
+  const databaseUrl = pulumi.interpolate`postgresql://${DB_USER}:${password}@${primary.address}:${DB_PORT}/${DB_NAME}?sslmode=require`;
   const secret = new aws.secretsmanager.Secret(`${prefix}-db-credentials`, { description: `${identifier} application credentials`, recoveryWindowInDays: 7, tags: tags(ctx, "db-credentials") }, opts);
   new aws.secretsmanager.SecretVersion(
     `${prefix}-db-credentials`,
     {
       secretId: secret.id,
       secretString: pulumi
-        .all([password.result, primary.address])
+        .all([password, primary.address])
         .apply(([pw, host]) => JSON.stringify({ username: DB_USER, password: pw, host, port: DB_PORT, dbname: DB_NAME, url: `postgresql://${DB_USER}:${pw}@${host}:${DB_PORT}/${DB_NAME}?sslmode=require` })),
     },
     opts,

@@ -65,7 +65,7 @@ export function network(ctx: PlatformContext): Network {
   new aws.ec2.DefaultSecurityGroup(`${prefix}-default-sg`, { vpcId: vpc.id, tags: tags(ctx, "default-sg") }, opts);
 
   const lbSg = new aws.ec2.SecurityGroup(`${prefix}-lb-sg`, { vpcId: vpc.id, description: "Internet-facing load balancer: HTTPS only", tags: tags(ctx, "lb-sg", { purpose: "load-balancer" }) }, opts);
-  new aws.vpc.SecurityGroupIngressRule(`${prefix}-lb-https`, { securityGroupId: lbSg.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS from the internet", tags: tags(ctx, "lb-https") }, opts);
+  new aws.vpc.SecurityGroupIngressRule(`${prefix}-lb-https`, { securityGroupId: lbSg.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS from the internet", tags: tags(ctx, "lb-https", { purpose: "load-balancer" }) }, opts);
   new aws.vpc.SecurityGroupEgressRule(`${prefix}-lb-to-vpc`, { securityGroupId: lbSg.id, ipProtocol: "tcp", fromPort: 1024, toPort: 65535, cidrIpv4: cfg.network.cidr, description: "to targets in the VPC", tags: tags(ctx, "lb-to-vpc") }, opts);
 
   return {

@@ -11,17 +11,38 @@ export interface PlannedResource {
   readonly type: string;
   readonly name: string;
   readonly args: Record<string, unknown>;
+  /** The explicit provider's logical name (e.g. "prod-aws-secondary"), when not the default one. */
+  readonly provider?: string;
+}
+
+/** "type::name" of a URN, the key of RenderedStack.dependencies. */
+export function keyFromUrn(urn: string): string {
+  const parts = urn.split("::");
+  return `${(parts[2] ?? "").split("$").pop() ?? ""}::${parts[3] ?? urn}`;
+}
+
+/** The logical name in a URN (urn:pulumi:stack::project::type::name) or a provider reference (urn::id). */
+export function nameFromUrn(urn: string): string {
+  const parts = urn.split("::");
+  return parts[3] ?? urn;
 }
 
 export const MOCK_ACCOUNT = "123456789012";
 
 /** How a secret input appears in recorded args (and so in infra-plan.json). */
 export const REDACTED = "[secret]";
+/** Every leaf replaced by REDACTED, keeping the shape (keys of a secret map stay reviewable). */
+function redactLeaves(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactLeaves);
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactLeaves(v)]));
+  return REDACTED;
+}
+
 /** Replaces secret values (deserialized as {[specialSigKey]: specialSecretSig, value}) with REDACTED, deeply. */
 export function redactSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactSecrets);
   if (value !== null && typeof value === "object") {
-    if ((value as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) return REDACTED;
+    if ((value as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) return redactLeaves((value as { value?: unknown }).value);
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactSecrets(v)]));
   }
   return value;
@@ -66,6 +87,7 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
         outputs: {
           replicatedBackupsArn: `arn:aws:rds:${region}:${MOCK_ACCOUNT}:auto-backup:ab-primary`,
           apiLoadBalancerHostname: `primary.elb.amazonaws.com`,
+          pagerdutyRoutingKey: "mock-primary-routing-key",
         },
       };
     default:
@@ -75,13 +97,18 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
 
 export class PlatformMocks implements pulumi.runtime.Mocks {
   readonly resources: PlannedResource[] = [];
+  /** AWS provider logical name -> its region, so ARNs name the region a resource lives in. */
+  private readonly providerRegions = new Map<string, string>();
 
   constructor(private readonly region: string) {}
 
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
     const inputs = (args.inputs ?? {}) as Record<string, unknown>;
-    this.resources.push({ type: args.type, name: args.name, args: redactSecrets(inputs) as Record<string, unknown> });
-    const region = typeof inputs["region"] === "string" ? inputs["region"] : this.region;
+    const provider = args.provider ? nameFromUrn(args.provider) : undefined;
+    const isDefaultProvider = provider?.startsWith("default") ?? true;
+    this.resources.push({ type: args.type, name: args.name, args: redactSecrets(inputs) as Record<string, unknown>, ...(isDefaultProvider ? {} : { provider }) });
+    if (args.type === "pulumi:providers:aws" && typeof inputs["region"] === "string") this.providerRegions.set(args.name, inputs["region"]);
+    const region = typeof inputs["region"] === "string" ? inputs["region"] : ((provider && this.providerRegions.get(provider)) ?? this.region);
     const computed = computedState(args.type, args.name, inputs, region);
     const id = typeof computed["id"] === "string" ? computed["id"] : `${args.name}-id`;
     return {
@@ -104,6 +131,25 @@ export class PlatformMocks implements pulumi.runtime.Mocks {
 export interface RenderedStack {
   readonly resources: readonly PlannedResource[];
   readonly outputs: Record<string, unknown>;
+  /** "type::name" -> "type::name" of the resources it depends on (explicit dependsOn and input dependencies). */
+  readonly dependencies: ReadonlyMap<string, readonly string[]>;
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
+}
+
+/** Wraps the mock monitor's registerResource to record each resource's dependencies. */
+function recordDependencies(into: Map<string, string[]>): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: RegisterRequest, cb: unknown) => unknown } | undefined;
+  if (!monitor) return;
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    into.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList().map(keyFromUrn));
+    return original(req, cb);
+  };
 }
 
 /**
@@ -118,11 +164,13 @@ export async function renderStack(
 ): Promise<RenderedStack> {
   const mocks = new PlatformMocks(cfg.region);
   await pulumi.runtime.setMocks(mocks, "platform", stackName, false);
+  const dependencies = new Map<string, string[]>();
+  recordDependencies(dependencies);
   const outputs = await pulumi.runtime.runInPulumiStack(async () => program(cfg));
   // waitForRPCs is exported by the runtime but not declared: it drains pending registrations.
   await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   const resources = [...mocks.resources].sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type.localeCompare(b.type)));
-  return { resources, outputs: (outputs ?? {}) as Record<string, unknown> };
+  return { resources, outputs: (outputs ?? {}) as Record<string, unknown>, dependencies };
 }
 
 /** Placeholder operator secrets for mocked runs (real stacks read them with requireSecret). */

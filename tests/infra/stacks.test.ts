@@ -1,0 +1,297 @@
+/**
+ * The Pulumi program of every stack, run under the shared mocks (infra/testing/mocks.ts): what
+ * exists, the arguments that matter, tags, ordering, and that monitoring deploys exactly what
+ * synth renders. Stacks are rendered one at a time (setMocks is process-global).
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ALERTMANAGER_SECRET_FILES } from "../../alerts/alertmanager.js";
+import { PAGERDUTY_MODEL } from "../../alerts/pagerduty.js";
+import { ruleGroups } from "../../alerts/rules/index.js";
+import { buildDashboards } from "../../dashboards/index.js";
+import { violations } from "../../infra/policies/rules.js";
+import type { PlannedResource, RenderedStack } from "../../infra/testing/mocks.js";
+import { REDACTED } from "../../infra/testing/mocks.js";
+import { STACKS, environmentOf, renderStackByName } from "../../infra/testing/stacks.js";
+import type { StackName } from "../../infra/testing/stacks.js";
+import type { StackConfig } from "../../infra/config.js";
+import { JOB_TYPES } from "../../services/jobs/types.js";
+
+type Rendered = RenderedStack & { config: StackConfig };
+const rendered = new Map<StackName, Rendered>();
+
+beforeAll(async () => {
+  for (const stack of STACKS) rendered.set(stack, await renderStackByName(stack));
+}, 60_000);
+
+const get = (stack: StackName) => rendered.get(stack)!;
+const ofType = (stack: StackName, type: string) => get(stack).resources.filter((r) => r.type === type);
+const one = (stack: StackName, type: string, name?: string): PlannedResource => {
+  const found = ofType(stack, type).filter((r) => name === undefined || r.name === name);
+  expect(found, `${type} ${name ?? ""} in ${stack}`).toHaveLength(1);
+  return found[0]!;
+};
+const k8sKind = (stack: StackName, kind: string) => get(stack).resources.filter((r) => r.type.startsWith("kubernetes:") && r.args["kind"] === kind);
+const dependsOn = (stack: StackName, r: PlannedResource) => get(stack).dependencies.get(`${r.type}::${r.name}`) ?? [];
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+
+/** Whether @pulumi/aws declares `tags` on the resource's Args: read from the package's .d.ts, not from infra code. */
+const awsRoot = dirname(createRequire(import.meta.url).resolve("@pulumi/aws/package.json"));
+const taggableCache = new Map<string, boolean>();
+function awsTypeIsTaggable(type: string): boolean {
+  const cached = taggableCache.get(type);
+  if (cached !== undefined) return cached;
+  const [, mod = "", cls = ""] = type.split(":");
+  const [dir = "", file = ""] = mod.split("/");
+  const dts = readFileSync(join(awsRoot, dir === "index" ? "" : dir, `${file}.d.ts`), "utf8");
+  const start = dts.indexOf(`export interface ${cls}Args {`);
+  const block = start < 0 ? "" : dts.slice(start, dts.indexOf("\n}", start));
+  const taggable = /\n\s+tags\?:/.test(block);
+  taggableCache.set(type, taggable);
+  return taggable;
+}
+
+describe.each(STACKS)("stack %s", (stack) => {
+  it("tags every taggable AWS resource and labels every Kubernetes object with environment and owner", () => {
+    const { resources, config } = get(stack);
+    const env = environmentOf(stack);
+    const aws = resources.filter((r) => r.type.startsWith("aws:") && awsTypeIsTaggable(r.type));
+    expect(aws.length).toBeGreaterThan(40);
+    for (const r of aws) expect(r.args["tags"], `${r.type} ${r.name}`).toMatchObject({ environment: env, owner: config.owner });
+    const k8s = resources.filter((r) => r.type.startsWith("kubernetes:") && r.args["metadata"] !== undefined);
+    expect(k8s.length).toBeGreaterThan(30);
+    for (const r of k8s) expect((r.args["metadata"] as Any).labels, `${r.type} ${r.name}`).toMatchObject({ environment: env, owner: config.owner });
+  });
+
+  it("passes every policy", () => {
+    expect(violations(get(stack).resources)).toEqual([]);
+  });
+
+  it("runs RDS PostgreSQL encrypted and private, backups 30 days at 03:00 UTC, maintenance Sunday 02:00-04:00, slow statements logged", () => {
+    const db = one(stack, "aws:rds/instance:Instance", stack === "prod-dr" ? "prod-dr-postgres" : `${stack}-postgres`).args;
+    expect(db).toMatchObject({ engine: "postgres", storageEncrypted: true, publiclyAccessible: false, backupRetentionPeriod: 30, performanceInsightsEnabled: true });
+    expect(db["backupWindow"]).toBe("03:00-03:30");
+    const m = /^sun:(\d\d):(\d\d)-sun:(\d\d):(\d\d)$/.exec(String(db["maintenanceWindow"]));
+    expect(m).not.toBeNull();
+    const [start, end] = [Number(m![1]) * 60 + Number(m![2]), Number(m![3]) * 60 + Number(m![4])];
+    expect(start).toBeGreaterThanOrEqual(120);
+    expect(end).toBeLessThanOrEqual(240);
+    expect(end <= 180 || start >= 210).toBe(true); // clear of the 03:00-03:30 backup window
+    const params = one(stack, "aws:rds/parameterGroup:ParameterGroup").args;
+    expect(params["parameters"]).toContainEqual({ name: "log_min_duration_statement", value: "100" });
+    expect(db["parameterGroupName"]).toBe(params["name"] ?? one(stack, "aws:rds/parameterGroup:ParameterGroup").name);
+  });
+
+  it("lets only the cluster reach the database and the broker", () => {
+    const rules = ofType(stack, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+    const internal = rules.filter((r) => [5432, 5671].includes(Number(r.args["fromPort"])));
+    expect(internal.length).toBe(2);
+    for (const r of internal) {
+      expect(r.args["cidrIpv4"]).toBeUndefined();
+      expect(String(r.args["referencedSecurityGroupId"])).toMatch(/-cluster$/);
+    }
+    expect(one(stack, "aws:mq/broker:Broker").args).toMatchObject({ publiclyAccessible: false, engineType: "RabbitMQ" });
+  });
+
+  it("backs up the database with AWS Backup: daily 30 days, weekly 1 year via cold storage", () => {
+    const plan = one(stack, "aws:backup/plan:Plan").args as Any;
+    const daily = plan.rules.find((r: Any) => r.ruleName === "daily");
+    const weekly = plan.rules.find((r: Any) => r.ruleName === "weekly");
+    expect(daily.lifecycle.deleteAfter).toBe(30);
+    expect(weekly.lifecycle.deleteAfter).toBe(365);
+    expect(weekly.lifecycle.deleteAfter).toBeGreaterThanOrEqual(weekly.lifecycle.coldStorageAfter + 90);
+    const db = ofType(stack, "aws:rds/instance:Instance").find((r) => r.args["replicateSourceDb"] === undefined)!;
+    expect((one(stack, "aws:backup/selection:Selection").args as Any).resources).toEqual([expect.stringContaining(`instance/${db.name}`)]);
+    const rule = one(stack, "aws:cloudwatch/eventRule:EventRule").args;
+    expect(JSON.parse(String(rule["eventPattern"]))).toMatchObject({ source: ["aws.backup"], detail: { state: expect.arrayContaining(["FAILED"]) } });
+  });
+
+  it("serves the frontend from a private bucket through CloudFront with OAC", () => {
+    const dist = one(stack, "aws:cloudfront/distribution:Distribution").args as Any;
+    const oac = one(stack, "aws:cloudfront/originAccessControl:OriginAccessControl");
+    expect(dist.origins[0].originAccessControlId).toBe(`${oac.name}-id`);
+    expect(dist.defaultCacheBehavior.viewerProtocolPolicy).toBe("redirect-to-https");
+    const policy = ofType(stack, "aws:s3/bucketPolicy:BucketPolicy").find((p) => p.name.endsWith("-frontend"))!;
+    const statements = JSON.parse(String(policy.args["policy"])).Statement as Any[];
+    expect(statements.find((s) => s.Principal?.Service === "cloudfront.amazonaws.com").Condition.StringEquals["AWS:SourceArn"]).toContain("distribution/");
+    expect(ofType(stack, "aws:s3/bucketVersioning:BucketVersioning").length).toBe(ofType(stack, "aws:s3/bucket:Bucket").length);
+    expect(ofType(stack, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").length).toBe(ofType(stack, "aws:s3/bucket:Bucket").length);
+  });
+
+  it("builds EKS with a managed node group, IRSA and a provider from the cluster's kubeconfig", () => {
+    const { config } = get(stack);
+    expect(one(stack, "aws:eks/cluster:Cluster").args).toMatchObject({ version: config.cluster.version, encryptionConfig: { resources: ["secrets"] } });
+    expect(one(stack, "aws:eks/nodeGroup:NodeGroup").args["scalingConfig"]).toEqual({ minSize: config.cluster.minSize, desiredSize: config.cluster.desiredSize, maxSize: config.cluster.maxSize });
+    const api = ofType(stack, "aws:iam/role:Role").find((r) => r.name.endsWith("-irsa-api"))!;
+    const assume = JSON.parse(String(api.args["assumeRolePolicy"]));
+    expect(Object.values(assume.Statement[0].Condition.StringEquals)).toContain(`system:serviceaccount:product-platform:api`);
+    const kubeconfig = JSON.parse(String(one(stack, "pulumi:providers:kubernetes").args["kubeconfig"]));
+    expect(kubeconfig.users[0].user.exec.args).toContain("get-token");
+  });
+
+  it("installs the CRDs before anything that uses them", () => {
+    const crds = one(stack, "kubernetes:helm.sh/v3:Release", "prometheus-operator-crds");
+    const kps = one(stack, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack");
+    expect(kps.args["skipCrds"]).toBe(true);
+    expect(dependsOn(stack, kps)).toContain(`${crds.type}::${crds.name}`);
+    const needs: Record<string, string> = { "monitoring.coreos.com": "prometheus-operator-crds", "keda.sh": "keda", "argoproj.io": "argo-rollouts" };
+    const crs = get(stack).resources.filter((r) => Object.keys(needs).some((g) => r.type.startsWith(`kubernetes:${g}/`)));
+    expect(crs.length).toBeGreaterThan(8);
+    for (const r of crs) {
+      const group = Object.keys(needs).find((g) => r.type.startsWith(`kubernetes:${g}/`))!;
+      expect(dependsOn(stack, r), `${r.type} ${r.name}`).toContain(`kubernetes:helm.sh/v3:Release::${needs[group]}`);
+    }
+  });
+
+  it("deploys the same dashboards and rules synth renders", () => {
+    const env = environmentOf(stack);
+    const maps = ofType(stack, "kubernetes:core/v1:ConfigMap").filter((r) => (r.args["metadata"] as Any).labels?.grafana_dashboard === "1");
+    const byUid = (a: { uid: string }, b: { uid: string }) => a.uid.localeCompare(b.uid);
+    const deployed = maps.flatMap((m) => Object.values(m.args["data"] as Record<string, string>).map((json) => JSON.parse(json) as { uid: string })).sort(byUid);
+    const expected = buildDashboards(env);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(deployed).toEqual(JSON.parse(JSON.stringify([...expected].sort(byUid))));
+    const rule = one(stack, "kubernetes:monitoring.coreos.com/v1:PrometheusRule");
+    expect((rule.args["spec"] as Any).groups).toEqual(JSON.parse(JSON.stringify(ruleGroups(env))));
+  });
+
+  it("gives Alertmanager its config and its secrets as files from a Kubernetes secret", () => {
+    const secret = ofType(stack, "kubernetes:core/v1:Secret").find((s) => (s.args["metadata"] as Any).name === "alertmanager-secrets")!;
+    expect(Object.keys(secret.args["stringData"] as object).sort()).toEqual(Object.values(ALERTMANAGER_SECRET_FILES).map((p) => p.split("/").pop()).sort());
+    for (const v of Object.values(secret.args["stringData"] as object)) expect(v).toBe(REDACTED);
+    const values = one(stack, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").args["values"] as Any;
+    expect(values.alertmanager.alertmanagerSpec.volumes[0].secret.secretName).toBe("alertmanager-secrets");
+    expect(values.alertmanager.config.receivers.length).toBeGreaterThan(0);
+    expect(JSON.stringify(values.alertmanager.config)).not.toContain("mock-");
+  });
+
+  it("scrapes the API, the workers, postgres, CloudWatch (replica lag, AWS Backup) and RabbitMQ", () => {
+    const monitors = k8sKind(stack, "ServiceMonitor").map((r) => (r.args["metadata"] as Any).name);
+    expect(monitors.sort()).toEqual(["api", "worker"]);
+    const releases = ofType(stack, "kubernetes:helm.sh/v3:Release").map((r) => r.name);
+    expect(releases).toEqual(expect.arrayContaining(["postgres-exporter", "cloudwatch-exporter", "rabbitmq-exporter"]));
+    const cw = JSON.parse((one(stack, "kubernetes:helm.sh/v3:Release", "cloudwatch-exporter").args["values"] as Any).config);
+    expect(cw.metrics.map((m: Any) => m.aws_metric_name)).toContain("NumberOfBackupJobsFailed");
+  });
+
+  it("runs the API as a canary Rollout with probes, limits, a PDB and an HPA 70% CPU", () => {
+    const { config } = get(stack);
+    const rollout = k8sKind(stack, "Rollout")[0]!.args as Any;
+    const steps = rollout.spec.strategy.canary.steps;
+    expect(steps.filter((s: Any) => s.setWeight !== undefined).map((s: Any) => s.setWeight)).toEqual(config.app.api.canarySteps.map((s) => s.setWeight));
+    expect(steps.filter((s: Any) => s.pause).length).toBe(config.app.api.canarySteps.length);
+    expect(rollout.spec.strategy.canary.analysis.templates[0].templateName).toBe("api-error-rate");
+    const template = k8sKind(stack, "AnalysisTemplate")[0]!.args as Any;
+    expect(template.spec.metrics[0].provider.prometheus.query).toMatch(/sum\(rate\(http_requests_total\{[^}]*status_code=~"5.."/);
+    const c = rollout.spec.template.spec.containers[0];
+    expect(c.readinessProbe.httpGet.path).toBe("/readyz");
+    expect(c.livenessProbe.httpGet.path).toBe("/healthz");
+    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true });
+    const hpas = k8sKind(stack, "HorizontalPodAutoscaler");
+    expect(hpas).toHaveLength(1); // the API's; workers are scaled by KEDA only
+    const hpa = hpas[0]!.args as Any;
+    expect(hpa.spec).toMatchObject({ scaleTargetRef: { kind: "Rollout", name: "api" }, minReplicas: 2, maxReplicas: config.app.api.maxReplicas });
+    expect(hpa.spec.metrics[0].resource.target.averageUtilization).toBe(70);
+    expect(k8sKind(stack, "PodDisruptionBudget")).toHaveLength(1);
+  });
+
+  it("scales one worker Deployment per job type with KEDA on its RabbitMQ queue", () => {
+    const { config } = get(stack);
+    const scaled = k8sKind(stack, "ScaledObject").map((r) => r.args as Any);
+    expect(scaled).toHaveLength(JOB_TYPES.length);
+    for (const type of JOB_TYPES) {
+      const so = scaled.find((s) => s.spec.triggers[0].metadata.queueName === `jobs.${type}`);
+      expect(so, type).toBeDefined();
+      expect(so.spec.triggers[0].type).toBe("rabbitmq");
+      expect(so.spec).toMatchObject({ minReplicaCount: config.app.workers[type].minReplicas, maxReplicaCount: config.app.workers[type].maxReplicas });
+      const deployment = k8sKind(stack, "Deployment").find((d) => (d.args["metadata"] as Any).name === so.spec.scaleTargetRef.name)!;
+      expect((deployment.args["spec"] as Any).replicas).toBeUndefined();
+    }
+  });
+
+  it("migrates the database before the new version rolls out", () => {
+    const job = k8sKind(stack, "Job")[0]!;
+    expect((job.args["spec"] as Any).template.spec.containers[0].command).toEqual(["npx", "prisma", "migrate", "deploy"]);
+    const dependents = [...k8sKind(stack, "Rollout"), ...k8sKind(stack, "Deployment")];
+    expect(dependents.length).toBe(JOB_TYPES.length + 2);
+    for (const d of dependents) expect(dependsOn(stack, d), d.name).toContain(`${job.type}::${job.name}`);
+  });
+
+  it("isolates the app namespace: default deny plus explicit allows", () => {
+    const policies = k8sKind(stack, "NetworkPolicy").map((r) => r.args as Any);
+    const deny = policies.find((p) => p.metadata.name === "default-deny");
+    expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    expect(policies.length).toBeGreaterThan(3);
+    for (const p of policies) expect(p.metadata.namespace).toBe("product-platform");
+  });
+
+  it("dumps the database every 30 minutes and drills a restore monthly", () => {
+    const crons = k8sKind(stack, "CronJob").map((r) => r.args as Any);
+    expect(crons.find((c) => c.metadata.name === "db-backup").spec.schedule).toBe("*/30 * * * *");
+    expect(crons.find((c) => c.metadata.name === "restore-drill").spec.schedule).toBe("0 6 1 * *");
+  });
+});
+
+describe("per-environment sizing", () => {
+  it("dev: 2 AZs, one NAT, single-AZ database without replica, single-instance broker, no PagerDuty", () => {
+    expect(ofType("dev", "aws:ec2/subnet:Subnet")).toHaveLength(4);
+    expect(ofType("dev", "aws:ec2/natGateway:NatGateway")).toHaveLength(1);
+    expect(ofType("dev", "aws:rds/instance:Instance")).toHaveLength(1);
+    expect(one("dev", "aws:rds/instance:Instance").args).toMatchObject({ multiAz: false, deletionProtection: false });
+    expect(ofType("dev", "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")).toHaveLength(0);
+    expect(one("dev", "aws:mq/broker:Broker").args).toMatchObject({ deploymentMode: "SINGLE_INSTANCE", subnetIds: [expect.any(String)] });
+    expect(get("dev").resources.filter((r) => r.type.startsWith("pagerduty:"))).toHaveLength(0);
+  });
+
+  it("staging: 3 AZs, replicated backups, but single-AZ database", () => {
+    expect(ofType("staging", "aws:ec2/subnet:Subnet")).toHaveLength(6);
+    expect(one("staging", "aws:rds/instance:Instance").args["multiAz"]).toBe(false);
+    expect(ofType("staging", "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")).toHaveLength(1);
+  });
+
+  it("prod: highly available, protected, replica and cross-region backups", () => {
+    expect(ofType("prod", "aws:ec2/natGateway:NatGateway")).toHaveLength(3);
+    const primary = one("prod", "aws:rds/instance:Instance", "prod-postgres").args;
+    expect(primary).toMatchObject({ multiAz: true, deletionProtection: true, skipFinalSnapshot: false });
+    const replica = one("prod", "aws:rds/instance:Instance", "prod-postgres-replica").args;
+    expect(replica).toMatchObject({ replicateSourceDb: "prod-postgres", storageEncrypted: true, publiclyAccessible: false });
+    const replication = one("prod", "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication");
+    expect(replication.provider).toBe("prod-aws-secondary");
+    expect(replication.args).toMatchObject({ retentionPeriod: 30, sourceDbInstanceArn: expect.stringContaining(":eu-west-1:"), kmsKeyId: expect.stringContaining(":eu-central-1:") });
+    expect(one("prod", "pulumi:providers:aws", "prod-aws-secondary").args["region"]).toBe("eu-central-1");
+    const plan = one("prod", "aws:backup/plan:Plan").args as Any;
+    for (const rule of plan.rules) expect(rule.copyActions[0].destinationVaultArn).toContain(":eu-central-1:");
+    expect(one("prod", "aws:mq/broker:Broker").args).toMatchObject({ deploymentMode: "CLUSTER_MULTI_AZ" });
+    expect((one("prod", "aws:mq/broker:Broker").args["subnetIds"] as string[]).length).toBe(3);
+  });
+
+  it("prod: PagerDuty services, escalation policies and an Events API v2 key in Alertmanager's secret", () => {
+    expect(ofType("prod", "pagerduty:index/service:Service")).toHaveLength(PAGERDUTY_MODEL.services.length);
+    expect(ofType("prod", "pagerduty:index/escalationPolicy:EscalationPolicy")).toHaveLength(PAGERDUTY_MODEL.escalationPolicies.length);
+    const integration = one("prod", "pagerduty:index/serviceIntegration:ServiceIntegration").args;
+    expect(integration["type"]).toBe("events_api_v2_inbound_integration");
+    const sms = ofType("prod", "pagerduty:index/userContactMethod:UserContactMethod").filter((m) => m.args["type"] === "sms_contact_method");
+    expect(sms).toHaveLength(PAGERDUTY_MODEL.users.filter((u) => u.smsOptIn).length);
+    const secret = ofType("prod", "kubernetes:core/v1:Secret").find((s) => s.name === "prod-alertmanager-secrets")!;
+    const integrationName = one("prod", "pagerduty:index/serviceIntegration:ServiceIntegration").name;
+    expect(dependsOn("prod", secret)).toContain(`pagerduty:index/serviceIntegration:ServiceIntegration::${integrationName}`);
+  });
+
+  it("prod-dr: restores from prod's replicated backups in the second region, SECONDARY failover record", () => {
+    const ref = one("prod-dr", "pulumi:pulumi:StackReference");
+    expect(ref.args["name"]).toBe("organization/platform/prod");
+    const db = one("prod-dr", "aws:rds/instance:Instance").args as Any;
+    expect(db.restoreToPointInTime).toEqual({ sourceDbInstanceAutomatedBackupsArn: expect.stringContaining("auto-backup"), useLatestRestorableTime: true });
+    expect(db.dbName).toBeUndefined();
+    expect(one("prod-dr", "pulumi:providers:aws", "prod-dr-aws").args["region"]).toBe("eu-central-1");
+    const record = ofType("prod-dr", "aws:route53/record:Record").find((r) => r.args["failoverRoutingPolicies"] !== undefined)!;
+    expect(record.args).toMatchObject({ name: "api.acme.example", failoverRoutingPolicies: [{ type: "SECONDARY" }], healthCheckId: expect.any(String) });
+    const primaryRecord = ofType("prod", "aws:route53/record:Record").find((r) => r.args["failoverRoutingPolicies"] !== undefined)!;
+    expect(primaryRecord.args).toMatchObject({ name: "api.acme.example", failoverRoutingPolicies: [{ type: "PRIMARY" }] });
+    expect(one("prod-dr", "aws:route53/healthCheck:HealthCheck").args).toMatchObject({ type: "HTTPS", resourcePath: "/readyz" });
+    expect(get("prod-dr").resources.filter((r) => r.type.startsWith("pagerduty:"))).toHaveLength(0);
+  });
+});
