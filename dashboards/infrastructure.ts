@@ -19,9 +19,13 @@ import {
   nodeMemoryMemTotalBytes,
   nodeNetworkReceiveBytesTotal,
   nodeNetworkTransmitBytesTotal,
+  probeSuccess,
+  rolloutInfo,
+  rolloutInfoReplicasAvailable,
+  rolloutInfoReplicasDesired,
 } from "../services/metrics-exporters.js";
 import { sel } from "../alerts/promql.js";
-import { PRODUCT_NAMESPACE } from "../alerts/config.js";
+import { BLACKBOX_JOB, PRODUCT_NAMESPACE, WORKLOADS } from "../alerts/config.js";
 import type { MetricDef } from "../services/metric-def.js";
 import type { DashboardJson } from "./dashboard-json.js";
 import { RATE, dashboard, panel } from "./panels.js";
@@ -30,6 +34,7 @@ import { DASHBOARD_UIDS } from "./uids.js";
 const REAL_FS = 'fstype!~"tmpfs|overlay|squashfs|nsfs"';
 const NS = `namespace="${PRODUCT_NAMESPACE}"`;
 const APP_CONTAINERS = `${NS}, container!="", container!="POD"`;
+const apiRollout = { namespace: PRODUCT_NAMESPACE, name: WORKLOADS.api } as const;
 const r = (m: MetricDef, matchers?: string) => `rate(${sel(m, matchers)}[${RATE}])`;
 
 export function infrastructureDashboard(): DashboardJson {
@@ -115,8 +120,24 @@ export function infrastructureDashboard(): DashboardJson {
         queries: [{ expr: `sum by (pod, container) (increase(${sel(kubePodContainerStatusRestartsTotal, NS)}[${RATE}]))`, legend: "{{pod}}/{{container}}" }],
       }),
       panel(new TimeseriesBuilder(), {
-        title: "Deployment replicas",
-        description: "Available versus desired replicas per deployment.",
+        title: "API rollout",
+        description: "Available versus desired replicas of the API's Argo Rollout, and 1 while the Rollout is Degraded (canary aborted).",
+        unit: "short",
+        queries: [
+          { expr: `max(${sel(rolloutInfoReplicasAvailable, { ...apiRollout })})`, legend: "available" },
+          { expr: `max(${sel(rolloutInfoReplicasDesired, { ...apiRollout })})`, legend: "desired" },
+          { expr: `max(${sel(rolloutInfo, { ...apiRollout, phase: "Degraded" })})`, legend: "degraded" },
+        ],
+      }),
+      panel(new TimeseriesBuilder().max(1), {
+        title: "External probes",
+        description: "Blackbox probes of the public API health endpoint and the frontend: 1 is up, 0 is down.",
+        unit: "bool_on_off",
+        queries: [{ expr: `min by (instance) (${sel(probeSuccess, { job: BLACKBOX_JOB })})`, legend: "{{instance}}" }],
+      }),
+      panel(new TimeseriesBuilder(), {
+        title: "Worker deployment replicas",
+        description: "Available versus desired replicas per worker Deployment (one per job type, scaled by KEDA).",
         unit: "short",
         queries: [
           { expr: `max by (deployment) (${sel(kubeDeploymentStatusReplicasAvailable, NS)})`, legend: "{{deployment}} available" },
