@@ -2,7 +2,7 @@
  * `npm run bench:api`: the API under load (autocannon) on a read endpoint (GET /v1/products/:id)
  * and a write endpoint (POST /v1/imports, which writes the import, its item and the job row and
  * publishes to RabbitMQ with confirms), with the metrics and request-logging middleware on and
- * off, in the same run. Each variant is a separate server process built by services/platform.ts
+ * off, in the same run. Both variants are built by services/platform.ts in one server process
  * (API role only, no workers); autocannon runs in this process. Rounds alternate off/on so
  * drift hits both. Logs go through pino to a sonic-boom destination on /dev/null, as
  * production's would go to stdout. Prints req/s, p50/p99 and the on/off ratio; target: the
@@ -18,47 +18,47 @@ import { loadConfig } from "../services/config.js";
 import { openDatabase } from "../services/db/client.js";
 import { uuidv7 } from "../services/pipeline/ids.js";
 import { MetricsRegistry } from "../services/metrics-registry.js";
-import { createPlatform } from "../services/platform.js";
+import { createPlatform, type Platform } from "../services/platform.js";
 import { createTestDatabase } from "../tests/helpers/db.js";
 
 const AMQP_URL = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
-const DURATION = Number(process.env.BENCH_SECONDS ?? 3);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
+const DURATION = Number(process.env.BENCH_SECONDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const TOKEN = "bench-token";
 
 type Mode = "on" | "off";
 interface ChildInit {
-  mode: Mode;
   databaseUrl: string;
   namespace: string;
 }
 
 // ------------------------------------------------------------------ server process
+/**
+ * One server process hosts both variants on two ports, sharing the database pool, the broker
+ * connection and the JIT state, so the only difference between them is the middleware.
+ */
 async function serve(init: ChildInit): Promise<void> {
-  const on = init.mode === "on";
   const logger = pino({ level: "info", base: { service: "bench" } }, pino.destination({ dest: "/dev/null", sync: false, minLength: 4096 }));
   const metrics = new MetricsRegistry({ defaultMetrics: true });
   const config = loadConfig({ ...process.env, DATABASE_URL: init.databaseUrl, API_TOKENS: TOKEN, RATE_LIMIT_PER_MINUTE: "100000000", ROLES: "api", LOG_LEVEL: "info" });
   const db = await openDatabase({ databaseUrl: init.databaseUrl, poolMax: 10, metrics });
-  const broker = new Connection({ url: AMQP_URL, connectionName: `bench-api-${init.mode}` });
+  const broker = new Connection({ url: AMQP_URL, connectionName: "bench-api" });
   await broker.onConnect(5000);
-  const platform = createPlatform({
-    config,
-    logger,
-    metrics,
-    db,
-    broker,
-    engineConfig: { namespace: init.namespace },
-    app: { httpMetrics: on, requestLogging: on },
-  });
-  await platform.start();
-  const server = await platform.listen(0, "127.0.0.1");
-  process.send!({ port: (server.address() as { port: number }).port });
+  const ports: Record<string, number> = {};
+  const platforms: Platform[] = [];
+  for (const mode of ["off", "on"] as const) {
+    const on = mode === "on";
+    const platform = createPlatform({ config, logger, metrics, db, broker, engineConfig: { namespace: init.namespace }, app: { httpMetrics: on, requestLogging: on } });
+    await platform.start();
+    ports[mode] = ((await platform.listen(0, "127.0.0.1")).address() as { port: number }).port;
+    platforms.push(platform);
+  }
+  process.send!(ports);
   process.on("message", async (m: { cmd: string }) => {
     if (m.cmd !== "stop") return;
-    await platform.stop(1000);
-    if (init.mode === "on") await platform.jobs.engine.deleteTopology().catch(() => undefined);
+    for (const p of platforms) await p.stop(1000);
+    await platforms[0]!.jobs.engine.deleteTopology().catch(() => undefined);
     await broker.close();
     await db.close();
     process.exit(0);
@@ -86,11 +86,11 @@ async function load(url: string, opts: { method: "GET" | "POST"; body?: () => st
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
 }
 
-function startChild(init: ChildInit): Promise<{ child: ChildProcess; port: number }> {
+function startChild(init: ChildInit): Promise<{ child: ChildProcess; ports: Record<Mode, number> }> {
   return new Promise((resolve, reject) => {
     const child = fork(import.meta.filename, [], { env: { ...process.env, BENCH_CHILD: JSON.stringify(init) }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    child.once("message", (m: { port: number }) => resolve({ child, port: m.port }));
-    child.once("exit", (code) => reject(new Error(`bench server (${init.mode}) exited with ${code}`)));
+    child.once("message", (ports: Record<Mode, number>) => resolve({ child, ports }));
+    child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
   });
 }
 
@@ -121,10 +121,7 @@ async function main(): Promise<void> {
   }
   await db.close();
 
-  const servers = {
-    off: await startChild({ mode: "off", databaseUrl: testDb.url, namespace }),
-    on: await startChild({ mode: "on", databaseUrl: testDb.url, namespace }),
-  };
+  const server = await startChild({ databaseUrl: testDb.url, namespace });
   let seq = 0;
   const endpoints = {
     "GET /v1/products/:id": (port: number) => load(`http://127.0.0.1:${port}/v1/products/${ids[seq++ % ids.length]}`, { method: "GET" }),
@@ -137,20 +134,18 @@ async function main(): Promise<void> {
     for (const [name, run] of Object.entries(endpoints)) {
       results[name] = { on: [], off: [] };
       // warm-up (JIT, pools, prepared statements) on both
-      for (const mode of ["off", "on"] as const) await run(servers[mode].port);
+      for (const mode of ["off", "on"] as const) await run(server.ports[mode]);
       for (let round = 0; round < ROUNDS; round++) {
         for (const mode of round % 2 === 0 ? (["off", "on"] as const) : (["on", "off"] as const)) {
-          const r = await run(servers[mode].port);
+          const r = await run(server.ports[mode]);
           results[name]![mode].push(r);
           console.log(`  ${name.padEnd(22)} ${mode.padEnd(3)} round ${round + 1}: ${r.rps.toFixed(0)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}  non-2xx ${r.non2xx}`);
         }
       }
     }
   } finally {
-    for (const s of [servers.off, servers.on]) {
-      s.child.send({ cmd: "stop" });
-      await new Promise((r) => s.child.once("exit", r));
-    }
+    server.child.send({ cmd: "stop" });
+    await new Promise((r) => server.child.once("exit", r));
     await testDb.drop();
   }
 
@@ -160,7 +155,7 @@ async function main(): Promise<void> {
     const mid = Math.floor(v.length / 2);
     return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
   };
-  console.log(`\nAPI benchmark: ${CONNECTIONS} connections, ${DURATION}s x ${ROUNDS} alternating rounds per variant (medians), server in its own process`);
+  console.log(`\nAPI benchmark: ${CONNECTIONS} connections, ${DURATION}s x ${ROUNDS} alternating rounds per variant (medians), server in its own process, both variants in it`);
   console.log(`(${process.platform}, node ${process.version}, ${cpus().length} CPUs, load average before/after: ${loadBefore} / ${loadavg().map((x) => x.toFixed(1)).join(" ")})`);
   console.log("endpoint                 middleware   req/s     p50 ms   p99 ms");
   let worst = 0;

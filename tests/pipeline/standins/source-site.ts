@@ -37,7 +37,7 @@ export class SourceSite {
   private readonly images = new Map<string, { body: Buffer; type: string }>();
   private listening!: Listening;
 
-  static async start(): Promise<SourceSite> {
+  static async start(opts: { port?: number } = {}): Promise<SourceSite> {
     const site = new SourceSite();
     await site.addImage("red.jpg", { width: 1200, height: 800, color: "#c0392b", format: "jpeg" });
     await site.addImage("blue.png", { width: 640, height: 640, color: "#2980b9", format: "png" });
@@ -46,7 +46,7 @@ export class SourceSite {
     const good = site.images.get("red.jpg")!.body;
     site.images.set("corrupt.jpg", { body: Buffer.concat([good.subarray(0, 20), Buffer.alloc(4000, 0x5a)]), type: "image/jpeg" });
     site.images.set("not-an-image.jpg", { body: Buffer.from("<html>this is not an image</html>"), type: "image/jpeg" });
-    site.listening = await listen((req, res, url) => site.handle(req, res, url));
+    site.listening = await listen((req, res, url) => site.handle(req, res, url), opts.port);
     return site;
   }
 
