@@ -19,6 +19,9 @@ interface Pending<T, R> {
   item: T;
   resolve: (r: R) => void;
   reject: (e: unknown) => void;
+  /** Taken into a batch being written: too late to cancel. */
+  taken?: boolean;
+  cancelled?: boolean;
 }
 
 export class BatcherClosedError extends Error {
@@ -40,12 +43,28 @@ export class Batcher<T, R> {
   constructor(private readonly opts: BatcherOptions<T, R>) {}
 
   add(item: T): Promise<R> {
-    if (this.closed) return Promise.reject(new BatcherClosedError());
-    return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+    return this.addCancellable(item).result;
+  }
+
+  /**
+   * Like add(), but the caller may take the item back while it still waits for its batch:
+   * cancel() returns true when the item was removed and will never be written.
+   */
+  addCancellable(item: T): { result: Promise<R>; cancel(): boolean } {
+    if (this.closed) return { result: Promise.reject(new BatcherClosedError()), cancel: () => false };
+    let entry!: Pending<T, R>;
+    const result = new Promise<R>((resolve, reject) => {
+      entry = { item, resolve, reject };
+      this.queue.push(entry);
       if (this.queue.length >= this.opts.maxSize) this.kick();
       else this.timer ??= setTimeout(() => this.kick(), this.opts.lingerMs);
     });
+    const cancel = () => {
+      if (entry.taken) return false;
+      entry.cancelled = true;
+      return true;
+    };
+    return { result, cancel };
   }
 
   /** Writes whatever is queued now. */
@@ -53,7 +72,9 @@ export class Batcher<T, R> {
     clearTimeout(this.timer);
     this.timer = undefined;
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.opts.maxSize);
+      const batch = this.queue.splice(0, this.opts.maxSize).filter((p) => !p.cancelled);
+      for (const p of batch) p.taken = true;
+      if (batch.length === 0) continue;
       const p = this.write(batch).finally(() => this.inFlight.delete(p));
       this.inFlight.add(p);
     }

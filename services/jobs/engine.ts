@@ -453,6 +453,14 @@ export class JobEngine {
     }
   }
 
+  /**
+   * One delivery. A fresh delivery runs at once with the attempt number from its header, while
+   * its claim (`processing`, attempts + 1) waits in the group-commit batch: a handler that
+   * finishes within that window takes its claim back and records claim and outcome in one
+   * write; a longer one is visible as `processing` while it runs. A redelivery (the broker saw
+   * a worker or channel die) is claimed before it runs, so the attempt that died is counted
+   * and a job out of attempts is not run again.
+   */
   private async process(worker: Worker, msg: AsyncMessage): Promise<ConsumerStatus> {
     const type = worker.type;
     const jobId = stringHeader(msg.headers?.[HEADERS.jobId]) ?? msg.messageId;
@@ -461,43 +469,65 @@ export class JobEngine {
       return ConsumerStatus.DROP;
     }
     if (this.stopping) return ConsumerStatus.REQUEUE;
-    let claim: Claim | undefined;
-    try {
-      claim = await this.claims.add(jobId);
-    } catch {
+    const headerAttempt = Number(msg.headers?.[HEADERS.attempt] ?? 0) + 1;
+    let attempt: number;
+    let maxAttempts = this.maxAttempts;
+    let pendingClaim: { result: Promise<Claim | undefined>; cancel(): boolean } | undefined;
+    if (msg.redelivered || !Number.isInteger(headerAttempt) || headerAttempt < 1) {
+      let claim: Claim | undefined;
+      try {
+        claim = await this.claims.add(jobId);
+      } catch {
+        return ConsumerStatus.REQUEUE;
+      }
+      if (!claim) {
+        this.logger.debug({ jobId, type }, "duplicate or unknown job message acknowledged");
+        return ConsumerStatus.ACK;
+      }
+      attempt = claim.attempts;
+      maxAttempts = claim.maxAttempts;
+      if (attempt > maxAttempts) {
+        // Attempts were started but never finished (the worker died mid-job each time).
+        const now = this.clock();
+        const error = `out of attempts: ${attempt - 1} attempts started and none finished (worker lost mid-job)`;
+        const written = await this.finishes.add({
+          id: jobId, attempt, status: "dead", finishedAt: now, durationMs: 0, error,
+          entry: { attempt, outcome: "dead", at: now.toISOString(), error },
+        });
+        if (written) this.deadLettered(type, jobId, attempt, error, this.logger);
+        return ConsumerStatus.ACK;
+      }
+    } else {
+      attempt = headerAttempt;
+      pendingClaim = this.claims.addCancellable(jobId);
+      pendingClaim.result.catch(() => undefined);
+    }
+    // A child logger per job costs more than a no-op job; build it only when something logs.
+    let child: Logger | undefined;
+    const base = this.logger;
+    const logFor = () => (child ??= base.child({ jobId, type, attempt }));
+
+    /** Resolves how this attempt stands in the table: direct (unclaimed), claimed, or not ours. */
+    const ownership = async (): Promise<{ direct: boolean; attempt: number } | undefined> => {
+      if (!pendingClaim) return { direct: false, attempt };
+      if (pendingClaim.cancel()) return { direct: true, attempt };
+      const claim = await pendingClaim.result.catch(() => undefined);
+      return claim ? { direct: false, attempt: claim.attempts } : undefined;
+    };
+    const giveBack = async (): Promise<ConsumerStatus> => {
+      const own = await ownership();
+      if (own && !own.direct) await this.releases.add({ id: jobId, attempt: own.attempt }).catch(() => undefined);
       return ConsumerStatus.REQUEUE;
-    }
-    if (!claim) {
-      // Completed or dead already (a duplicate delivery), or unknown: nothing to do.
-      this.logger.debug({ jobId, type }, "duplicate or unknown job message acknowledged");
-      return ConsumerStatus.ACK;
-    }
-    const attempt = claim.attempts;
-    const log = this.logger.child({ jobId, type, attempt });
-    if (attempt > claim.maxAttempts) {
-      // Attempts were started but never finished (the worker died mid-job each time).
-      const now = this.clock();
-      const error = `out of attempts: ${attempt - 1} attempts started and none finished (worker lost mid-job)`;
-      const written = await this.finishes.add({
-        id: jobId, attempt, status: "dead", finishedAt: now, durationMs: 0, error,
-        entry: { attempt, outcome: "dead", at: now.toISOString(), error },
-      });
-      if (written) this.deadLettered(type, jobId, attempt, error, log);
-      return ConsumerStatus.ACK;
-    }
-    if (!(await worker.slots.acquire())) {
-      await this.releases.add({ id: jobId, attempt }).catch(() => undefined);
-      return ConsumerStatus.REQUEUE;
-    }
+    };
+
+    if (!(await worker.slots.acquire())) return giveBack();
     const startedAt = this.clock();
     const t0 = performance.now();
     this.metrics.started.inc({ type });
     this.metrics.inFlight.inc({ type });
     let outcome: Outcome;
     try {
-      outcome = await this.runHandler(worker.reg, msg.body, {
-        jobId, type, attempt, requestId: stringHeader(msg.headers?.[HEADERS.requestId]), logger: log,
-      });
+      outcome = await this.runHandler(worker.reg, msg.body, { jobId, type, attempt, requestId: stringHeader(msg.headers?.[HEADERS.requestId]) }, logFor);
     } finally {
       worker.slots.release();
       this.metrics.inFlight.dec({ type });
@@ -505,15 +535,21 @@ export class JobEngine {
     const seconds = (performance.now() - t0) / 1000;
     this.metrics.busySeconds.inc({ type }, seconds);
     if (outcome.kind === "released") {
-      await this.releases.add({ id: jobId, attempt }).catch(() => undefined);
-      log.warn("job released at shutdown; it will run again");
-      return ConsumerStatus.REQUEUE;
+      logFor().warn("job released at shutdown; it will run again");
+      return giveBack();
     }
+    const own = await ownership();
+    if (!own) {
+      // The claim found the job completed or dead: this was a duplicate delivery.
+      this.logger.debug({ jobId, type }, "duplicate job message acknowledged");
+      return ConsumerStatus.ACK;
+    }
+    const owned = { id: jobId, attempt: own.attempt, direct: own.direct, startedAt };
     const finishedAt = this.clock();
     const durationMs = Math.round(seconds * 1000);
-    const timing = { attempt, startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationMs };
+    const timing = { attempt: own.attempt, startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationMs };
     if (outcome.kind === "completed") {
-      const written = await this.finishes.add({ id: jobId, attempt, status: "completed", finishedAt, durationMs, entry: { ...timing, outcome: "completed" } });
+      const written = await this.finishes.add({ ...owned, status: "completed", finishedAt, durationMs, entry: { ...timing, outcome: "completed" } });
       if (written) {
         this.metrics.completed.inc({ type });
         this.metrics.duration.observe({ type, outcome: "success" }, seconds);
@@ -522,23 +558,23 @@ export class JobEngine {
     }
     const error = outcome.error;
     const permanent = error instanceof PermanentJobError || error.name === "PermanentJobError";
-    const dead = permanent || attempt >= claim.maxAttempts;
-    const delayMs = dead ? 0 : retryDelayMs(this.config.retry, attempt);
+    const dead = permanent || own.attempt >= maxAttempts;
+    const delayMs = dead ? 0 : retryDelayMs(this.config.retry, own.attempt);
     const runAt = dead ? undefined : new Date(finishedAt.getTime() + delayMs);
     const status = dead ? "dead" : "failed";
     const written = await this.finishes.add({
-      id: jobId, attempt, status, finishedAt, durationMs, error: error.message, stack: error.stack, runAt,
+      ...owned, status, finishedAt, durationMs, error: error.message, stack: error.stack, runAt,
       entry: { ...timing, outcome: status, error: error.message, stack: error.stack, ...(permanent ? { permanent: true } : {}), ...(runAt ? { retryAt: runAt.toISOString() } : {}) },
     });
     if (!written) return ConsumerStatus.ACK;
     this.metrics.failed.inc({ type });
     this.metrics.duration.observe({ type, outcome: "failure" }, seconds);
     if (dead) {
-      this.deadLettered(type, jobId, attempt, error.message, log, permanent);
+      this.deadLettered(type, jobId, own.attempt, error.message, logFor(), permanent);
     } else {
-      this.metrics.retries.inc({ type, attempt: String(attempt + 1) });
-      log.warn({ err: error, delayMs }, "job attempt failed; retry scheduled");
-      this.scheduleRetry(type, jobId, attempt, delayMs, msg);
+      this.metrics.retries.inc({ type, attempt: String(own.attempt + 1) });
+      logFor().warn({ err: error, delayMs }, "job attempt failed; retry scheduled");
+      this.scheduleRetry(type, jobId, own.attempt, delayMs, msg);
     }
     return ConsumerStatus.ACK;
   }
@@ -557,9 +593,15 @@ export class JobEngine {
     );
   }
 
-  private runHandler(reg: Registration, payload: unknown, base: Omit<JobContext, "signal">): Promise<Outcome> {
+  private runHandler(reg: Registration, payload: unknown, fields: Omit<JobContext, "signal" | "logger">, logger: () => Logger): Promise<Outcome> {
     const abort = new AbortController();
-    const ctx: JobContext = { ...base, signal: abort.signal };
+    const ctx: JobContext = {
+      ...fields,
+      signal: abort.signal,
+      get logger() {
+        return logger();
+      },
+    };
     return new Promise<Outcome>((resolve) => {
       let done = false;
       const settle = (o: Outcome) => {

@@ -37,6 +37,12 @@ export interface Claim {
 export interface Finish {
   id: string;
   attempt: number;
+  /**
+   * The attempt was never claimed (it finished within the group-commit window, so its claim
+   * was folded into this write): it starts and ends here, attempts goes from attempt-1 to attempt.
+   */
+  direct?: boolean;
+  startedAt?: Date;
   status: Extract<JobStatus, "completed" | "failed" | "dead">;
   finishedAt: Date;
   durationMs: number;
@@ -127,14 +133,18 @@ export class JobStore {
   }
 
   /**
-   * Records the outcome of attempts. Only the attempt that owns the row (still processing,
-   * same attempt number) may write it; returns the ids that were written.
+   * Records the outcome of attempts. Only the attempt that owns the row may write it: a
+   * claimed attempt while the row is still processing with the same attempt number, a direct
+   * (unclaimed) attempt while the row still waits with the attempt before. Returns the ids
+   * that were written; a duplicate delivery writes nothing.
    */
   async finish(rows: Finish[]): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
     const r = await this.sql.query<{ id: string }>(
       `UPDATE jobs AS j SET
          status = v.status::"JobStatus",
+         attempts = v.attempt,
+         started_at = CASE WHEN v.direct THEN v.started_at ELSE j.started_at END,
          finished_at = v.finished_at,
          duration_ms = v.duration_ms,
          last_error = COALESCE(v.error, j.last_error),
@@ -144,9 +154,12 @@ export class JobStore {
          dead_at = CASE WHEN v.status = 'dead' THEN v.finished_at ELSE NULL END,
          published = v.status <> 'failed',
          updated_at = v.finished_at
-       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::text[], $7::text[], $8::jsonb[], $9::timestamptz[])
-         AS v(id, attempt, status, finished_at, duration_ms, error, stack, entry, run_at)
-       WHERE j.id = v.id AND j.status = 'processing' AND j.attempts = v.attempt
+       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::text[], $7::text[], $8::jsonb[], $9::timestamptz[],
+                   $10::bool[], $11::timestamptz[])
+         AS v(id, attempt, status, finished_at, duration_ms, error, stack, entry, run_at, direct, started_at)
+       WHERE j.id = v.id AND (
+         (NOT v.direct AND j.status = 'processing' AND j.attempts = v.attempt)
+         OR (v.direct AND j.status IN ('pending', 'failed') AND j.attempts = v.attempt - 1))
        RETURNING j.id`,
       [
         rows.map((x) => x.id),
@@ -158,6 +171,8 @@ export class JobStore {
         rows.map((x) => x.stack ?? null),
         rows.map((x) => JSON.stringify(x.entry)),
         rows.map((x) => (x.runAt ? iso(x.runAt) : null)),
+        rows.map((x) => x.direct ?? false),
+        rows.map((x) => (x.startedAt ? iso(x.startedAt) : null)),
       ],
     );
     return new Set(r.rows.map((x) => x.id));

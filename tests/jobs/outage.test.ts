@@ -55,16 +55,17 @@ it("keeps jobs enqueued during an outage in the outbox and publishes them when t
   const metrics = new MetricsRegistry();
   const engine = h.newEngine({ publishTimeoutMs: 300, outboxIntervalMs: 100, outboxGraceMs: 200 }, { broker, metrics });
   await engine.start();
+  // Its own type: late duplicates of the first test's messages must not count here.
   const runs: string[] = [];
-  engine.register("import", async (_p, ctx) => void runs.push(ctx.jobId));
+  engine.register("image", async (_p, ctx) => void runs.push(ctx.jobId));
   engine.startWorkers();
   await waitFor("ready", () => broker.ready);
 
   const port = proxy.port;
   await proxy.close();
   await waitFor("broker down", () => !broker.ready, 5000, 5);
-  const { jobIds } = await engine.enqueueMany(Array.from({ length: 10 }, (_, i) => ({ type: "import" as const, payload: { i } })));
-  const { jobId } = await engine.enqueue("import", { single: true });
+  const { jobIds } = await engine.enqueueMany(Array.from({ length: 10 }, (_, i) => ({ type: "image" as const, payload: { i } })));
+  const { jobId } = await engine.enqueue("image", { single: true });
   const all = [...jobIds, jobId];
   const rows = await h.db.prisma.job.findMany({ where: { id: { in: all } } });
   expect(rows.map((r) => [r.status, r.published])).toEqual(all.map(() => ["pending", false]));
