@@ -47,7 +47,7 @@ export function databaseAlerts(env: Environment): AlertDefinition[] {
         { name: "a one-minute blip stays silent", at: "5m", input: [input(pgUp, {}, "1 1 1 0 1 1")], fires: [] },
       ],
       runbook: {
-        whatIsHappening: "An application process reports `dependency_up{dependency=\"postgres\"} == 0`, or postgres_exporter cannot connect (`pg_up == 0`), for 2 minutes.",
+        whatIsHappening: `An application process reports \`${sel(dependencyUp, { dependency: "postgres" })} == 0\`, or postgres_exporter cannot connect (\`${sel(pgUp)} == 0\`), for 2 minutes.`,
         impact: "Every request and job that touches the database fails: the API returns errors, jobs retry and pile up.",
         queries: [
           { purpose: "Which processes cannot reach postgres", promql: `${sel(dependencyUp, { dependency: "postgres" })} == 0` },
