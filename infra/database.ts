@@ -65,6 +65,7 @@ export function database(ctx: PlatformContext, args: DatabaseArgs): Database {
         { name: "log_min_duration_statement", value: String(rds.logMinDurationMs) },
         { name: "rds.force_ssl", value: "1" },
         { name: "log_lock_waits", value: "1" },
+        { name: "shared_preload_libraries", value: "pg_stat_statements", applyMethod: "pending-reboot" },
       ],
       tags: tags(ctx, "db-params"),
     },

@@ -7,7 +7,8 @@
  */
 import { basename } from "node:path";
 import * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { ALERTMANAGER_SECRETS_DIR, ALERTMANAGER_SECRET_FILES, alertmanagerConfig } from "../alerts/alertmanager.js";
 import type { AlertmanagerSecretName } from "../alerts/alertmanager.js";
 import { API_SCRAPE_JOB, WORKLOADS, monitoringConfig } from "../alerts/config.js";
@@ -63,6 +64,10 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
   }
   const amSecret = new k8s.core.v1.Secret(`${prefix}-alertmanager-secrets`, { metadata: meta(cfg, ALERTMANAGER_SECRET_NAME, MONITORING_NAMESPACE), type: "Opaque", stringData: secretData }, base);
 
+  // Grafana's admin credentials: random, never the chart's default.
+  const grafanaPassword = pulumi.secret(new random.RandomPassword(`${prefix}-grafana-admin`, { length: 24, special: false }).result);
+  const grafanaSecret = new k8s.core.v1.Secret(`${prefix}-grafana-admin`, { metadata: meta(cfg, "grafana-admin", MONITORING_NAMESPACE), stringData: { "admin-user": "admin", "admin-password": grafanaPassword } }, base);
+
   // 3. kube-prometheus-stack without its CRDs.
   const stack = release(
     "kube-prometheus-stack",
@@ -94,11 +99,12 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
         },
         grafana: {
           defaultDashboardsEnabled: true,
+          admin: { existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" },
           sidecar: { dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1", searchNamespace: "ALL" } },
         },
       },
     },
-    { ...k8sOpts, dependsOn: [ns, crds, amSecret] },
+    { ...k8sOpts, dependsOn: [ns, crds, amSecret, grafanaSecret] },
   );
 
   // 4. Dashboards: Grafana sidecar ConfigMaps, the same objects synth renders.
@@ -190,6 +196,17 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
   );
 
   return { crds, stack, dashboards };
+}
+
+/**
+ * The Prometheus name the CloudWatch exporter gives a metric, as its collector builds it:
+ * safeName(lowercase(namespace)) + "_" + snake(metric) + "_" + snake(statistic)
+ * (AWS/RDS ReplicaLag Maximum -> aws_rds_replica_lag_maximum).
+ */
+export function cloudwatchPrometheusName(namespace: string, metric: string, statistic: string): string {
+  const safe = (s: string) => s.replace(/[^a-zA-Z0-9_]/g, "_");
+  const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+  return `${safe(namespace.toLowerCase())}_${safe(snake(metric))}_${safe(snake(statistic))}`;
 }
 
 /** The CloudWatch exporter's config: RDS replica lag, AWS Backup job outcomes, Amazon MQ queues. */

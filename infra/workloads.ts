@@ -233,7 +233,8 @@ export function workloads(ctx: PlatformContext, args: WorkloadsArgs): Workloads 
         },
       },
     },
-    { ...afterMigration, dependsOn: [...afterMigration.dependsOn, analysis, args.addons.argoRollouts, serviceAccounts["api"]!] },
+    // The HPA owns the replica count once the Rollout exists.
+    { ...afterMigration, dependsOn: [...afterMigration.dependsOn, analysis, args.addons.argoRollouts, serviceAccounts["api"]!], ignoreChanges: ["spec.replicas"] },
   );
   new k8s.autoscaling.v2.HorizontalPodAutoscaler(
     name("hpa-api"),

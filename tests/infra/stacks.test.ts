@@ -18,6 +18,9 @@ import { STACKS, environmentOf, renderStackByName } from "../../infra/testing/st
 import type { StackName } from "../../infra/testing/stacks.js";
 import type { StackConfig } from "../../infra/config.js";
 import { JOB_TYPES } from "../../services/jobs/types.js";
+import { EXPORTER_METRICS } from "../../services/metrics-exporters.js";
+import { THRESHOLDS } from "../../alerts/thresholds.js";
+import { cloudwatchPrometheusName } from "../../infra/monitoring.js";
 
 type Rendered = RenderedStack & { config: StackConfig };
 const rendered = new Map<StackName, Rendered>();
@@ -266,6 +269,21 @@ describe("per-environment sizing", () => {
     for (const rule of plan.rules) expect(rule.copyActions[0].destinationVaultArn).toContain(":eu-central-1:");
     expect(one("prod", "aws:mq/broker:Broker").args).toMatchObject({ deploymentMode: "CLUSTER_MULTI_AZ" });
     expect((one("prod", "aws:mq/broker:Broker").args["subnetIds"] as string[]).length).toBe(3);
+  });
+
+  it("prod: the CloudWatch exporter produces every CloudWatch metric the catalog declares", () => {
+    const cw = JSON.parse((one("prod", "kubernetes:helm.sh/v3:Release", "cloudwatch-exporter").args["values"] as Any).config);
+    const produced = new Set(cw.metrics.flatMap((m: Any) => m.aws_statistics.map((st: string) => cloudwatchPrometheusName(m.aws_namespace, m.aws_metric_name, st))));
+    const declared = EXPORTER_METRICS.filter((m) => m.source === "cloudwatch-exporter").map((m) => m.name);
+    expect(declared.length).toBeGreaterThan(3);
+    for (const name of declared) expect(produced, name).toContain(name);
+  });
+
+  it("keeps the RPO of the config, the alerts and the dump schedule consistent", () => {
+    for (const stack of STACKS) expect(get(stack).config.dr.rpoHours * 3600).toBe(THRESHOLDS.rpoSeconds);
+    const cron = k8sKind("prod", "CronJob").find((c) => (c.args["metadata"] as Any).name === "db-backup")!;
+    const minutes = Number(/^\*\/(\d+) /.exec((cron.args["spec"] as Any).schedule)![1]);
+    expect(minutes * 60).toBeLessThan(THRESHOLDS.rpoSeconds);
   });
 
   it("prod: PagerDuty services, escalation policies and an Events API v2 key in Alertmanager's secret", () => {
