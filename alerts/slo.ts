@@ -54,8 +54,9 @@ export interface SloDefinition {
   readonly runbook: RunbookContent;
   /** Traffic burning the budget fast (pages and tickets), slowly (tickets only), and within budget (silent). */
   readonly examples: { readonly fastBurn: SloTraffic; readonly slowBurn: SloTraffic; readonly withinBudget: SloTraffic };
-  /** A traffic pattern and the 5m error ratio it must record (promtool promql_expr_test). */
-  readonly recordingExample: { readonly input: readonly InputSeries[]; readonly ratio5m: number };
+  /** Steady traffic and the error ratio every window must record (promtool promql_expr_test compares floats
+   * exactly, so pick ratios exact in binary, such as 0.25 or 0.5). */
+  readonly recordingExample: { readonly input: readonly InputSeries[]; readonly ratio: number };
 }
 
 export function errorBudget(slo: SloDefinition): number {
@@ -107,12 +108,13 @@ export function sloAlerts(slo: SloDefinition): AlertDefinition[] {
   }));
 }
 
-export function sloRecordingExample(slo: SloDefinition): RecordingExample {
-  return {
-    name: `${slo.name} records its 5m error ratio`,
+/** With steady traffic every window records the same ratio, even windows longer than the data. */
+export function sloRecordingExamples(slo: SloDefinition): RecordingExample[] {
+  return SLO_WINDOWS.map((w) => ({
+    name: `${slo.name} records its ${w} error ratio`,
     input: slo.recordingExample.input,
     at: "10m",
-    expr: `${sliErrorRecord("5m")}{slo="${slo.name}"}`,
-    expect: [{ labels: `${sliErrorRecord("5m")}{slo="${slo.name}"}`, value: slo.recordingExample.ratio5m }],
-  };
+    expr: `${sliErrorRecord(w)}{slo="${slo.name}"}`,
+    expect: [{ labels: `${sliErrorRecord(w)}{slo="${slo.name}"}`, value: slo.recordingExample.ratio }],
+  }));
 }

@@ -1,7 +1,7 @@
 /** Every alert and recording definition, grouped as they are rendered into rule groups. */
 import type { Environment } from "../../infra/environments.js";
 import type { AlertDefinition, DefinitionGroup } from "../alert-def.js";
-import { sloAlerts, sloRecordingExample, sloRecordings } from "../slo.js";
+import { sloAlerts, sloRecordingExamples, sloRecordings } from "../slo.js";
 import { apiAlerts } from "./api.js";
 import { backupAlerts } from "./backups.js";
 import { databaseAlerts } from "./database.js";
@@ -18,7 +18,7 @@ export function definitionGroups(env: Environment): DefinitionGroup[] {
       name: "product-platform.slo",
       recordings: slos.flatMap(sloRecordings),
       alerts: slos.flatMap(sloAlerts),
-      recordingExamples: slos.map(sloRecordingExample),
+      recordingExamples: slos.flatMap(sloRecordingExamples),
     },
     { name: "product-platform.database", alerts: databaseAlerts(env) },
     { name: "product-platform.backups", alerts: backupAlerts(env) },

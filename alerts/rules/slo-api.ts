@@ -37,7 +37,7 @@ export function apiSlos(env: Environment): SloDefinition[] {
         slowBurn: { input: [reqs("200", 996), reqs("503", 4)], description: "api-availability: 0.4% of requests failed over the long window, against a 0.1% error budget." },
         withinBudget: { input: [reqs("200", 9995), reqs("503", 5)] },
       },
-      recordingExample: { input: [reqs("200", 75), reqs("500", 25)], ratio5m: 0.25 },
+      recordingExample: { input: [reqs("200", 75), reqs("500", 25)], ratio: 0.25 },
       runbook: {
         whatIsHappening: "The share of 5xx responses is high enough to spend the 30-day error budget of the 99.9% availability SLO early: critical when it would be gone in about 2 days (14.4x over 1h, or 6x over 6h), warning (ticket) at 3x over 1 day or 1x over 3 days.",
         impact: "Users see failed requests; if it continues, the SLO is missed for the month.",
@@ -61,7 +61,7 @@ export function apiSlos(env: Environment): SloDefinition[] {
         slowBurn: { input: latency(96, 100), description: "api-latency: 4% of requests took longer than 1s over the long window, against a 1% error budget." },
         withinBudget: { input: latency(995, 1000) },
       },
-      recordingExample: { input: latency(75, 100), ratio5m: 0.25 },
+      recordingExample: { input: latency(50, 100), ratio: 0.5 },
       runbook: {
         whatIsHappening: `Too many requests take longer than ${LATENCY_SLO_SECONDS}s for the 99% latency SLO: critical at 14.4x/6x burn, warning (ticket) at 3x/1x.`,
         impact: "The API is slow for a large share of users.",
