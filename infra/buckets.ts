@@ -30,14 +30,14 @@ export function bucketPolicy(ctx: PlatformContext, name: string, bucket: aws.s3.
   );
 }
 
-export function privateBucket(ctx: PlatformContext, name: string, options: { withPolicy?: boolean; expireAfterDays?: number } = {}): PrivateBucket {
+export function privateBucket(ctx: PlatformContext, name: string, options: { withPolicy?: boolean; expireAfterDays?: number; sse?: "aws:kms" | "AES256" } = {}): PrivateBucket {
   const opts = { provider: ctx.aws };
   const id = `${ctx.prefix}-${name}`;
   const bucket = new aws.s3.Bucket(id, { forceDestroy: ctx.cfg.environment === "dev", tags: tags(ctx, name) }, opts);
   new aws.s3.BucketPublicAccessBlock(id, { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, opts);
   new aws.s3.BucketOwnershipControls(id, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, opts);
   new aws.s3.BucketVersioning(id, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, opts);
-  new aws.s3.BucketServerSideEncryptionConfiguration(id, { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }] }, opts);
+  new aws.s3.BucketServerSideEncryptionConfiguration(id, { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: options.sse ?? "aws:kms" }, bucketKeyEnabled: (options.sse ?? "aws:kms") === "aws:kms" }] }, opts);
   if (options.expireAfterDays !== undefined) {
     new aws.s3.BucketLifecycleConfiguration(
       id,

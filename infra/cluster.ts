@@ -97,7 +97,8 @@ export function cluster(ctx: PlatformContext, net: Network): Cluster {
     managedPolicies: ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"],
   });
   const addons: aws.eks.Addon[] = [];
-  for (const addon of ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"]) {
+  // metrics-server feeds the API's CPU-based HPA.
+  for (const addon of ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "metrics-server"]) {
     addons.push(
       new aws.eks.Addon(
         `${prefix}-addon-${addon}`,

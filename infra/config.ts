@@ -281,7 +281,9 @@ export function parseStackConfig(env: Environment, raw: Record<string, unknown>)
   if (!result.success) {
     throw new StackConfigError(
       env,
-      result.error.issues.map((i) => `${keyOf(i.path)}: ${i.message}`),
+      result.error.issues.flatMap((i) =>
+        i.code === "unrecognized_keys" ? i.keys.map((k) => `${keyOf([...i.path, k])}: unknown key`) : [`${keyOf(i.path)}: ${i.message}`],
+      ),
     );
   }
   return result.data;

@@ -28,7 +28,8 @@ export function frontend(ctx: PlatformContext): Frontend {
     signingProtocol: "sigv4",
   }, opts);
 
-  const site = privateBucket(ctx, "frontend", { withPolicy: false });
+  // SSE-S3: CloudFront (OAC) cannot decrypt objects encrypted with the AWS-managed aws/s3 KMS key.
+  const site = privateBucket(ctx, "frontend", { withPolicy: false, sse: "AES256" });
   const distribution = new aws.cloudfront.Distribution(
     `${prefix}-frontend`,
     {

@@ -86,7 +86,7 @@ describe("config validation names the bad key", () => {
       (r["cluster"] as Raw)["minSize"] = "two";
     });
     const message = errorOf(() => parseStackConfig("dev", raw)).message;
-    expect(message).toContain("rdss");
+    expect(message).toContain("platform:rdss: unknown key");
     expect(message).toContain("platform:cluster.minSize");
   });
 

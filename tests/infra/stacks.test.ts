@@ -120,6 +120,10 @@ describe.each(STACKS)("stack %s", (stack) => {
     const policy = ofType(stack, "aws:s3/bucketPolicy:BucketPolicy").find((p) => p.name.endsWith("-frontend"))!;
     const statements = JSON.parse(String(policy.args["policy"])).Statement as Any[];
     expect(statements.find((s) => s.Principal?.Service === "cloudfront.amazonaws.com").Condition.StringEquals["AWS:SourceArn"]).toContain("distribution/");
+    // CloudFront (OAC) can read SSE-S3 objects; with the AWS-managed aws/s3 KMS key it could not.
+    const sse = ofType(stack, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").find((r) => r.name.endsWith("-frontend"))!;
+    expect((sse.args as Any).rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).toBe("AES256");
+    for (const v of ofType(stack, "aws:s3/bucketVersioning:BucketVersioning")) expect((v.args as Any).versioningConfiguration.status).toBe("Enabled");
     expect(ofType(stack, "aws:s3/bucketVersioning:BucketVersioning").length).toBe(ofType(stack, "aws:s3/bucket:Bucket").length);
     expect(ofType(stack, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").length).toBe(ofType(stack, "aws:s3/bucket:Bucket").length);
   });
