@@ -69,6 +69,11 @@ describe.each(STACKS)("stack %s", (stack) => {
     for (const r of k8s) expect((r.args["metadata"] as Any).labels, `${r.type} ${r.name}`).toMatchObject({ environment: env, owner: config.owner });
   });
 
+  it("puts every AWS and Kubernetes resource on an explicit provider (no default region or kubeconfig)", () => {
+    const implicit = get(stack).resources.filter((r) => (r.type.startsWith("aws:") || r.type.startsWith("kubernetes:")) && r.provider === undefined);
+    expect(implicit.map((r) => `${r.type} ${r.name}`)).toEqual([]);
+  });
+
   it("passes every policy", () => {
     expect(violations(get(stack).resources)).toEqual([]);
   });
