@@ -109,7 +109,7 @@ const rdsSchema = z.strictObject({
   instanceClass: z.string().refine((v) => RDS_INSTANCE_CLASSES.includes(v), {
     message: "unknown RDS instance class (expected e.g. db.t4g.medium, db.r6g.large)",
   }),
-  engineVersion: z.string().regex(/^\d{2}(\.\d+)?$/, 'must be a PostgreSQL version such as "16.4"'),
+  engineVersion: z.string().regex(/^\d{2}(\.\d+)?$/, 'must be a PostgreSQL major version such as "16" (or major.minor)'),
   allocatedStorageGb: z.number().int().min(20).max(65536),
   maxAllocatedStorageGb: z.number().int().min(20).max(65536),
   multiAz: z.boolean(),

@@ -19,7 +19,7 @@ describe("loadStackConfig", () => {
     const cfg = loadStackConfig();
     expect(cfg.environment).toBe("prod");
     expect(cfg.dr.role).toBe("standby");
-    expect(cfg.rds.engineVersion).toBe("16.4");
+    expect(cfg.rds.engineVersion).toBe("16");
   });
 
   it("names a misspelt key", async () => {
