@@ -5,7 +5,7 @@
  * same queue type, with the same prefetch and concurrency. Prints both and the ratio.
  */
 import { randomBytes } from "node:crypto";
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { Connection, ConsumerStatus } from "rabbitmq-client";
 import { openDatabase } from "../services/db/client.js";
 import { JobEngine } from "../services/jobs/engine.js";
@@ -59,6 +59,8 @@ async function raw(conn: Connection): Promise<Rates> {
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
   const t1 = performance.now();
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   const sub = conn.createConsumer(
     { queue, queueOptions: { queue, passive: true }, qos: { prefetchCount: PREFETCH }, concurrency: CONCURRENCY, requeue: false },
     async () => {
@@ -68,6 +70,8 @@ async function raw(conn: Connection): Promise<Rates> {
   );
   await finished;
   const processS = (performance.now() - t1) / 1000;
+  loop.disable();
+  if (process.env.BENCH_DEBUG) console.log(`raw event loop delay: mean ${(loop.mean / 1e6).toFixed(1)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms`);
   await sub.close();
   await pub.close();
   await conn.queueDelete({ queue });
@@ -91,6 +95,7 @@ async function engineRun(conn: Connection, databaseUrl: string): Promise<Rates> 
       timeoutMs: 60_000,
       shutdownDeadlineMs: 10_000,
       outboxIntervalMs: 60_000,
+      commitLingerMs: Number(process.env.BENCH_LINGER_MS ?? 2),
     },
   });
   try {
@@ -103,6 +108,8 @@ async function engineRun(conn: Connection, databaseUrl: string): Promise<Rates> 
     const completed = metrics.counter(jobsCompletedTotal);
     engine.register("import", async () => undefined, { concurrency: CONCURRENCY });
     const t1 = performance.now();
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
     engine.startWorkers();
     for (;;) {
       const v = (await completed.get()).values.reduce((s, x) => s + x.value, 0);
@@ -110,7 +117,11 @@ async function engineRun(conn: Connection, databaseUrl: string): Promise<Rates> 
       await new Promise((r) => setTimeout(r, 5));
     }
     const processS = (performance.now() - t1) / 1000;
-    if (process.env.BENCH_DEBUG) console.log(JSON.stringify(engine.batchStats));
+    loop.disable();
+    if (process.env.BENCH_DEBUG) {
+      console.log(JSON.stringify(engine.batchStats));
+      console.log(`event loop delay: mean ${(loop.mean / 1e6).toFixed(1)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`);
+    }
     const r = await db.sql.query<{ status: string; n: string }>("SELECT status, count(*) AS n FROM jobs GROUP BY status");
     const byStatus = Object.fromEntries(r.rows.map((x) => [x.status, Number(x.n)]));
     if (byStatus.completed !== N) throw new Error(`expected ${N} completed jobs, got ${JSON.stringify(byStatus)}`);

@@ -10,7 +10,6 @@
  * claims and outcomes that arrive within a few milliseconds share one statement.
  */
 import { randomUUID } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer, type Publisher } from "rabbitmq-client";
 import type { Config } from "../config.js";
@@ -98,6 +97,8 @@ interface Registration {
 
 interface Worker {
   type: JobType;
+  /** Metric children with this type's labels bound (no label hashing per job). */
+  m: ReturnType<typeof workerMetrics>;
   reg: Registration;
   slots: Slots;
   consumer: Consumer;
@@ -130,7 +131,9 @@ export class JobEngine {
   private relayTimer: NodeJS.Timeout | undefined;
   private relayRunning = false;
   private readonly pendingPublishes = new Set<Promise<unknown>>();
-  private readonly deadline = unlimitedListeners(new AbortController());
+  private readonly deadline = new AbortController();
+  /** Handlers running now; at the shutdown deadline each is aborted and released. */
+  private readonly running = new Set<{ stop(): void }>();
   private stopping = false;
   private stopPromise: Promise<void> | undefined;
 
@@ -246,7 +249,7 @@ export class JobEngine {
       const dead = specs.find((q) => q.role === "dead")!;
       const prefetch = this.config.prefetch ?? reg.concurrency * 2;
       const slots = new Slots(reg.concurrency);
-      const worker: Worker = { type, reg, slots } as Worker;
+      const worker: Worker = { type, reg, slots, m: workerMetrics(this.metrics, type) } as Worker;
       worker.consumer = this.broker.createConsumer(
         {
           queue: work.queue,
@@ -380,6 +383,7 @@ export class JobEngine {
     for (const w of this.workers) w.slots.close();
     const deadline = setTimeout(() => {
       this.deadline.abort();
+      for (const r of [...this.running]) r.stop();
       for (const b of [this.claims, this.finishes, this.releases, this.enqueuer, this.marks]) b.abandon();
     }, deadlineMs);
     try {
@@ -523,17 +527,17 @@ export class JobEngine {
     if (!(await worker.slots.acquire())) return giveBack();
     const startedAt = this.clock();
     const t0 = performance.now();
-    this.metrics.started.inc({ type });
-    this.metrics.inFlight.inc({ type });
+    worker.m.started.inc();
+    worker.m.inFlight.inc();
     let outcome: Outcome;
     try {
       outcome = await this.runHandler(worker.reg, msg.body, { jobId, type, attempt, requestId: stringHeader(msg.headers?.[HEADERS.requestId]) }, logFor);
     } finally {
       worker.slots.release();
-      this.metrics.inFlight.dec({ type });
+      worker.m.inFlight.dec();
     }
     const seconds = (performance.now() - t0) / 1000;
-    this.metrics.busySeconds.inc({ type }, seconds);
+    worker.m.busySeconds.inc(seconds);
     if (outcome.kind === "released") {
       logFor().warn("job released at shutdown; it will run again");
       return giveBack();
@@ -551,8 +555,8 @@ export class JobEngine {
     if (outcome.kind === "completed") {
       const written = await this.finishes.add({ ...owned, status: "completed", finishedAt, durationMs, entry: { ...timing, outcome: "completed" } });
       if (written) {
-        this.metrics.completed.inc({ type });
-        this.metrics.duration.observe({ type, outcome: "success" }, seconds);
+        worker.m.completed.inc();
+        worker.m.success.observe(seconds);
       }
       return ConsumerStatus.ACK;
     }
@@ -567,8 +571,8 @@ export class JobEngine {
       entry: { ...timing, outcome: status, error: error.message, stack: error.stack, ...(permanent ? { permanent: true } : {}), ...(runAt ? { retryAt: runAt.toISOString() } : {}) },
     });
     if (!written) return ConsumerStatus.ACK;
-    this.metrics.failed.inc({ type });
-    this.metrics.duration.observe({ type, outcome: "failure" }, seconds);
+    worker.m.failed.inc();
+    worker.m.failure.observe(seconds);
     if (dead) {
       this.deadLettered(type, jobId, own.attempt, error.message, logFor(), permanent);
     } else {
@@ -594,34 +598,44 @@ export class JobEngine {
   }
 
   private runHandler(reg: Registration, payload: unknown, fields: Omit<JobContext, "signal" | "logger">, logger: () => Logger): Promise<Outcome> {
-    const abort = new AbortController();
+    // The abort signal and the child logger are built only if the handler asks for them:
+    // for short jobs they cost more than the job.
+    let abort: AbortController | undefined;
+    let reason: Error | undefined;
     const ctx: JobContext = {
       ...fields,
-      signal: abort.signal,
+      get signal() {
+        abort ??= new AbortController();
+        if (reason && !abort.signal.aborted) abort.abort(reason);
+        return abort.signal;
+      },
       get logger() {
         return logger();
       },
     };
     return new Promise<Outcome>((resolve) => {
       let done = false;
+      const running = {
+        stop: () => {
+          reason = new Error("shutting down");
+          abort?.abort(reason);
+          settle({ kind: "released" });
+        },
+      };
       const settle = (o: Outcome) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        this.deadline.signal.removeEventListener("abort", onDeadline);
+        this.running.delete(running);
         resolve(o);
       };
       const timer = setTimeout(() => {
-        const err = new JobTimeoutError(reg.timeoutMs);
-        abort.abort(err);
-        settle({ kind: "failed", error: err });
+        reason = new JobTimeoutError(reg.timeoutMs);
+        abort?.abort(reason);
+        settle({ kind: "failed", error: reason });
       }, reg.timeoutMs);
-      const onDeadline = () => {
-        abort.abort(new Error("shutting down"));
-        settle({ kind: "released" });
-      };
-      if (this.deadline.signal.aborted) return onDeadline();
-      this.deadline.signal.addEventListener("abort", onDeadline, { once: true });
+      if (this.deadline.signal.aborted) return running.stop();
+      this.running.add(running);
       Promise.resolve()
         .then(() => (reg.handler as JobHandler<unknown>)(payload, ctx))
         .then(
@@ -677,8 +691,15 @@ async function raceTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-/** Every running handler listens for the shutdown deadline; that is not a leak. */
-function unlimitedListeners(c: AbortController): AbortController {
-  setMaxListeners(0, c.signal);
-  return c;
+
+function workerMetrics(m: EngineMetrics, type: JobType) {
+  return {
+    started: m.started.labels({ type }),
+    completed: m.completed.labels({ type }),
+    failed: m.failed.labels({ type }),
+    inFlight: m.inFlight.labels({ type }),
+    busySeconds: m.busySeconds.labels({ type }),
+    success: m.duration.labels({ type, outcome: "success" }),
+    failure: m.duration.labels({ type, outcome: "failure" }),
+  };
 }

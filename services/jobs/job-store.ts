@@ -69,6 +69,11 @@ export interface OutboxRow {
 
 const iso = (d: Date) => d.toISOString();
 
+// Batch statements look rows up by primary key (`id = ANY(...)`) and compare status as text:
+// with an indexable status condition the planner may scan every pending row through the
+// (status, type) index (its estimate for a fresh backlog is far too low) instead of fetching
+// the few rows of the batch.
+
 export class JobStore {
   constructor(private readonly sql: SqlExecutor) {}
 
@@ -103,7 +108,7 @@ export class JobStore {
     await this.sql.query(
       `UPDATE jobs AS j SET published = true
        FROM unnest($1::uuid[], $2::text[], $3::int[]) AS v(id, status, attempts)
-       WHERE j.id = v.id AND j.published = false AND j.status = v.status::"JobStatus" AND j.attempts = v.attempts`,
+       WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND j.published = false AND j.status::text = v.status AND j.attempts = v.attempts`,
       [rows.map((r) => r.id), rows.map((r) => r.status), rows.map((r) => r.attempts)],
     );
   }
@@ -125,7 +130,7 @@ export class JobStore {
   async claim(ids: string[], now: Date): Promise<Map<string, Claim>> {
     const r = await this.sql.query<{ id: string; attempts: number; max_attempts: number }>(
       `UPDATE jobs SET status = 'processing', attempts = attempts + 1, started_at = $2, published = true, updated_at = $2
-       WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'failed', 'processing')
+       WHERE id = ANY($1::uuid[]) AND status::text IN ('pending', 'failed', 'processing')
        RETURNING id, attempts, max_attempts`,
       [ids, iso(now)],
     );
@@ -157,9 +162,9 @@ export class JobStore {
        FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::text[], $7::text[], $8::jsonb[], $9::timestamptz[],
                    $10::bool[], $11::timestamptz[])
          AS v(id, attempt, status, finished_at, duration_ms, error, stack, entry, run_at, direct, started_at)
-       WHERE j.id = v.id AND (
-         (NOT v.direct AND j.status = 'processing' AND j.attempts = v.attempt)
-         OR (v.direct AND j.status IN ('pending', 'failed') AND j.attempts = v.attempt - 1))
+       WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND (
+         (NOT v.direct AND j.status::text = 'processing' AND j.attempts = v.attempt)
+         OR (v.direct AND j.status::text IN ('pending', 'failed') AND j.attempts = v.attempt - 1))
        RETURNING j.id`,
       [
         rows.map((x) => x.id),
@@ -185,7 +190,7 @@ export class JobStore {
       `UPDATE jobs AS j SET status = 'pending', attempts = j.attempts - 1, started_at = NULL, published = true, updated_at = $3,
          history = j.history || jsonb_build_array(jsonb_build_object('event', 'released', 'attempt', v.attempt, 'at', $3::timestamptz))
        FROM unnest($1::uuid[], $2::int[]) AS v(id, attempt)
-       WHERE j.id = v.id AND j.status = 'processing' AND j.attempts = v.attempt`,
+       WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND j.status::text = 'processing' AND j.attempts = v.attempt`,
       [rows.map((x) => x.id), rows.map((x) => x.attempt), iso(now)],
     );
   }
