@@ -172,7 +172,10 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
     {
       namespace: MONITORING_NAMESPACE,
       values: {
-        aws: { role: cwRole.arn },
+        // IRSA through the service account annotation (aws.role is kube2iam's); regional STS.
+        aws: { stsRegional: { enabled: true } },
+        // The chart enables an Ingress by default: the exporter is only scraped in-cluster.
+        ingress: { enabled: false },
         serviceAccount: { create: true, name: "cloudwatch-exporter", annotations: { "eks.amazonaws.com/role-arn": cwRole.arn } },
         serviceMonitor: { enabled: true, interval: "60s" },
         config: cloudwatchExporterConfig(cfg.region, args.databaseIdentifier, args.replicaIdentifier, args.broker.brokerName),
