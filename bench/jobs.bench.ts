@@ -4,7 +4,9 @@
  * bare rabbitmq-client publish-with-confirms and consume-with-ack of the same messages on the
  * same queue type, with the same prefetch and concurrency. Prints both and the ratio.
  */
+import { execSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { Connection, ConsumerStatus } from "rabbitmq-client";
 import { openDatabase } from "../services/db/client.js";
@@ -16,7 +18,7 @@ import { createTestDatabase } from "../tests/helpers/db.js";
 
 const N = Number(process.env.BENCH_JOBS ?? 20_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const PREFETCH = Number(process.env.BENCH_PREFETCH ?? CONCURRENCY * 4);
+const PREFETCH = Number(process.env.BENCH_PREFETCH ?? CONCURRENCY * 8);
 /** Enqueue batches in flight at once, for both the engine and the raw publisher. */
 const ENQUEUE_BATCH = 500;
 const ENQUEUE_PARALLEL = 4;
@@ -35,6 +37,32 @@ async function chunked(total: number, fn: (from: number, to: number) => Promise<
       }
     }),
   );
+}
+
+/** CPU time (ms) of this process, the broker and the Postgres backends; debug output only. */
+function cpuSnapshot(): { node: number; broker: number; postgres: number } {
+  const ticks = (pattern: string) => {
+    try {
+      const pids = execSync(`pgrep ${pattern}`).toString().trim().split("\n");
+      return pids.reduce((sum, pid) => {
+        try {
+          const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+          return sum + Number(f[11]) + Number(f[12]);
+        } catch {
+          return sum;
+        }
+      }, 0) * 10;
+    } catch {
+      return 0;
+    }
+  };
+  const u = process.cpuUsage();
+  return { node: (u.user + u.system) / 1000, broker: ticks("-f beam.smp"), postgres: ticks("-x postgres") };
+}
+
+function cpuPer1000(a: ReturnType<typeof cpuSnapshot>, b: ReturnType<typeof cpuSnapshot>): string {
+  const per = (x: number) => ((x * 1000) / N).toFixed(0);
+  return `node ${per(b.node - a.node)}, rabbitmq ${per(b.broker - a.broker)}, postgres ${per(b.postgres - a.postgres)}`;
 }
 
 interface Rates {
@@ -58,6 +86,7 @@ async function raw(conn: Connection): Promise<Rates> {
   let seen = 0;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
+  const cpu0 = cpuSnapshot();
   const t1 = performance.now();
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
@@ -71,6 +100,7 @@ async function raw(conn: Connection): Promise<Rates> {
   await finished;
   const processS = (performance.now() - t1) / 1000;
   loop.disable();
+  if (process.env.BENCH_DEBUG) console.log(`raw cpu ms per 1000 jobs: ${cpuPer1000(cpu0, cpuSnapshot())}`);
   if (process.env.BENCH_DEBUG) console.log(`raw event loop delay: mean ${(loop.mean / 1e6).toFixed(1)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms`);
   await sub.close();
   await pub.close();
@@ -107,6 +137,7 @@ async function engineRun(conn: Connection, databaseUrl: string): Promise<Rates> 
     const enqueueS = (performance.now() - t0) / 1000;
     const completed = metrics.counter(jobsCompletedTotal);
     engine.register("import", async () => undefined, { concurrency: CONCURRENCY });
+    const cpu0 = cpuSnapshot();
     const t1 = performance.now();
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
@@ -119,6 +150,7 @@ async function engineRun(conn: Connection, databaseUrl: string): Promise<Rates> 
     const processS = (performance.now() - t1) / 1000;
     loop.disable();
     if (process.env.BENCH_DEBUG) {
+      console.log(`engine cpu ms per 1000 jobs: ${cpuPer1000(cpu0, cpuSnapshot())}`);
       console.log(JSON.stringify(engine.batchStats));
       console.log(`event loop delay: mean ${(loop.mean / 1e6).toFixed(1)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`);
     }
@@ -139,7 +171,7 @@ async function main(): Promise<void> {
   const testDb = await createTestDatabase("bench");
   try {
     console.log(`bench:jobs  ${N} jobs, 100-byte payloads, quorum queues, concurrency ${CONCURRENCY}, prefetch ${PREFETCH}`);
-    const rawRates = await raw(conn);
+    const rawRates = process.env.BENCH_SKIP_RAW ? { enqueue: NaN, process: NaN } : await raw(conn);
     const engineRates = await engineRun(conn, testDb.url);
     const fmt = (x: number) => `${Math.round(x).toLocaleString("en-US")} jobs/s`;
     console.log(`raw     enqueue ${fmt(rawRates.enqueue).padStart(16)}   process ${fmt(rawRates.process).padStart(16)}`);

@@ -434,7 +434,9 @@ export class JobEngine {
 
   private async publish(queue: string, row: { id: string; type: JobType; payload: unknown; attempts: number; requestId: string | null }): Promise<void> {
     if (!this.publisher) throw new Error("the engine is not started");
-    const headers: Record<string, unknown> = { [HEADERS.jobId]: row.id, [HEADERS.type]: row.type, [HEADERS.attempt]: row.attempts };
+    // The job id travels as the AMQP message-id and the type is the queue; the only header
+    // every message needs is the attempt count.
+    const headers: Record<string, unknown> = { [HEADERS.attempt]: row.attempts };
     if (row.requestId) headers[HEADERS.requestId] = row.requestId;
     const send = this.publisher.send(
       { routingKey: queue, durable: true, messageId: row.id, contentType: "application/json", headers },
@@ -467,7 +469,7 @@ export class JobEngine {
    */
   private async process(worker: Worker, msg: AsyncMessage): Promise<ConsumerStatus> {
     const type = worker.type;
-    const jobId = stringHeader(msg.headers?.[HEADERS.jobId]) ?? msg.messageId;
+    const jobId = msg.messageId ?? stringHeader(msg.headers?.[HEADERS.jobId]);
     if (!jobId || !UUID.test(jobId)) {
       this.logger.error({ messageId: msg.messageId, type }, "message without a job id; sent to the dead-letter queue");
       return ConsumerStatus.DROP;
@@ -647,7 +649,7 @@ export class JobEngine {
 
   /** Messages the broker dead-lettered (delivery-limit backstop): record them as dead. */
   private async onBrokerDeadLetter(type: JobType, msg: AsyncMessage): Promise<ConsumerStatus> {
-    const jobId = stringHeader(msg.headers?.[HEADERS.jobId]) ?? msg.messageId;
+    const jobId = msg.messageId ?? stringHeader(msg.headers?.[HEADERS.jobId]);
     if (!jobId || !UUID.test(jobId)) {
       this.logger.error({ type, messageId: msg.messageId }, "dead letter without a job id discarded");
       return ConsumerStatus.ACK;

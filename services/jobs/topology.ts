@@ -89,10 +89,12 @@ export function topology(policy: RetryPolicy, namespace = "", types: readonly Jo
   return types.flatMap((t) => queuesFor(t, policy, namespace));
 }
 
-/** Message headers the engine writes; handlers never need them, operators may. */
+/**
+ * Message properties: the job id is the AMQP message-id (x-job-id is read as a fallback for
+ * messages published by hand); the type is implied by the queue.
+ */
 export const HEADERS = {
   jobId: "x-job-id",
-  type: "x-job-type",
   /** Attempts already made when this message was published (0 for a fresh job). */
   attempt: "x-attempt",
   requestId: "x-request-id",
