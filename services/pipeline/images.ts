@@ -5,6 +5,9 @@
 import { createHash } from "node:crypto";
 import sharp from "sharp";
 
+/** libvips repeats its lines; keep each once, and keep it short. */
+const reason = (err: unknown) => [...new Set((err as Error).message.split("\n").map((l) => l.trim()).filter(Boolean))].join("; ").slice(0, 300);
+
 export class InvalidImageError extends Error {
   constructor(message: string) {
     super(message);
@@ -44,7 +47,7 @@ export async function processImage(input: Buffer): Promise<ProcessedImage> {
   try {
     meta = await sharp(input, { limitInputPixels: MAX_PIXELS, failOn: "error" }).metadata();
   } catch (err) {
-    throw new InvalidImageError(`not a readable image: ${(err as Error).message}`);
+    throw new InvalidImageError(`not a readable image: ${reason(err)}`);
   }
   if (!meta.format || !ACCEPTED.has(meta.format)) throw new InvalidImageError(`unsupported image format ${meta.format ?? "(unknown)"}`);
   if (!meta.width || !meta.height) throw new InvalidImageError("image has no dimensions");
@@ -60,6 +63,6 @@ export async function processImage(input: Buffer): Promise<ProcessedImage> {
     return { width: meta.width, height: meta.height, format: meta.format, bytes: input.length, checksum, outputs };
   } catch (err) {
     // Headers can be intact while the pixel data is not: decoding is the real validation.
-    throw new InvalidImageError(`image cannot be decoded: ${(err as Error).message}`);
+    throw new InvalidImageError(`image cannot be decoded: ${reason(err)}`);
   }
 }
