@@ -13,6 +13,8 @@ export interface BatcherOptions<T, R> {
   readonly onError?: (err: unknown, attempt: number) => void;
   readonly retryLowMs?: number;
   readonly retryHighMs?: number;
+  /** false: a failed write fails its callers at once (they can report the error). */
+  readonly retry?: boolean;
 }
 
 interface Pending<T, R> {
@@ -110,7 +112,7 @@ export class Batcher<T, R> {
         batch.forEach((p, i) => p.resolve(results[i] as R));
         return;
       } catch (err) {
-        if (this.abandoned) {
+        if (this.abandoned || this.opts.retry === false) {
           batch.forEach((p) => p.reject(err));
           return;
         }

@@ -165,7 +165,8 @@ export class JobEngine {
     const maxSize = deps.config.commitMaxBatch ?? 500;
     const onError = (what: string) => (err: unknown, attempt: number) =>
       this.logger.warn({ err, attempt }, `${what} failed; retrying (is the database down?)`);
-    this.enqueuer = new Batcher({ lingerMs: linger, maxSize, flush: (items) => this.enqueueNow(items), onError: onError("enqueue") });
+    // Enqueue fails fast when the database is down: the caller (an API request) reports it.
+    this.enqueuer = new Batcher({ lingerMs: linger, maxSize, retry: false, flush: (items) => this.enqueueNow(items) });
     this.claims = new Batcher({
       lingerMs: linger,
       maxSize,
@@ -312,6 +313,7 @@ export class JobEngine {
         const rows = await this.store.outbox(this.clock(), graceMs, 500);
         if (rows.length === 0) break;
         const ok = await this.publishRows(rows);
+        await this.marks.flushNow(); // the next page must not return these rows again
         total += ok.length;
         if (ok.length < rows.length || rows.length < 500) break;
       }

@@ -47,7 +47,7 @@ export interface Harness {
   broker: Connection;
   namespace: string;
   logger: Logger;
-  newEngine(overrides?: Partial<JobEngineConfig>, deps?: { broker?: Connection; clock?: () => Date; metrics?: MetricsRegistry }): JobEngine;
+  newEngine(overrides?: Partial<JobEngineConfig>, deps?: { broker?: Connection; db?: Database; clock?: () => Date; metrics?: MetricsRegistry }): JobEngine;
   close(): Promise<void>;
 }
 
@@ -65,7 +65,7 @@ export async function harness(tag: string): Promise<Harness> {
     logger,
     newEngine(overrides = {}, deps = {}) {
       const engine = new JobEngine({
-        db: t.db,
+        db: deps.db ?? t.db,
         broker: deps.broker ?? broker,
         logger,
         metrics: deps.metrics ?? new MetricsRegistry(),
