@@ -234,8 +234,8 @@ export class PipelineService {
    * derive from the product and the time slot, so two schedulers (or two ticks) in the same
    * slot queue each check once.
    */
-  async scheduleDueSourceChecks(intervalMs: number, limit = 500): Promise<number> {
-    const cutoff = new Date(Date.now() - intervalMs);
+  async scheduleDueSourceChecks(intervalMs: number, limit = 500, now = Date.now()): Promise<number> {
+    const cutoff = new Date(now - intervalMs);
     const due = await this.prisma.product.findMany({
       where: {
         status: { not: "source_gone" },
@@ -245,7 +245,7 @@ export class PipelineService {
       orderBy: { lastCheckedAt: { sort: "asc", nulls: "first" } },
       take: limit,
     });
-    const slot = Math.floor(Date.now() / Math.max(intervalMs, 1));
+    const slot = Math.floor(now / Math.max(intervalMs, 1));
     for (const p of due) {
       await this.deps.jobs.enqueue("source_check", { productId: p.id }, { jobId: nameUuid(`source_check:slot:${slot}:${p.id}`) });
     }

@@ -100,9 +100,25 @@ describe("source checks", () => {
     await h.waitForStatus(id, "in_review");
     const before = await h.db.prisma.sourceCheck.count({ where: { productId: id } });
     await new Promise((r) => setTimeout(r, 20));
-    const queued = await h.platform.service.scheduleDueSourceChecks(10);
+    const jobsBefore = await h.db.prisma.job.count({ where: { type: "source_check" } });
+    const now = Date.now();
+    // Two schedulers ticking in the same slot: the job ids derive from product + slot, so each
+    // due product is queued once.
+    const [queued, queuedTwice] = await Promise.all([
+      h.platform.service.scheduleDueSourceChecks(10, 500, now),
+      h.platform.service.scheduleDueSourceChecks(10, 500, now),
+    ]);
     expect(queued).toBeGreaterThanOrEqual(1);
+    expect(queuedTwice).toBeLessThanOrEqual(queued);
+    expect(await h.db.prisma.job.count({ where: { type: "source_check" } })).toBe(jobsBefore + queued);
     await waitFor("scheduled check", async () => (await h.db.prisma.sourceCheck.count({ where: { productId: id } })) > before);
+    // Let every scheduled check finish, so none of them meets a fault injected by a later test.
+    const allDone = () => waitFor("all source checks done", async () => (await h.db.prisma.job.count({ where: { type: "source_check", status: { in: ["pending", "processing", "failed"] } } })) === 0);
+    await allDone();
+    // Checked just now: not due in this slot any more; due again one interval later.
+    expect(await h.platform.service.scheduleDueSourceChecks(10, 500, now)).toBe(0);
+    expect(await h.platform.service.scheduleDueSourceChecks(10, 500, Date.now() + 1000)).toBe(queued);
+    await allDone();
     const gone = await h.db.prisma.product.findMany({ where: { status: "source_gone" }, select: { id: true } });
     const scheduledJobs = await jobsOf("source_check");
     // source_gone products are not checked by the schedule
