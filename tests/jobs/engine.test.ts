@@ -59,6 +59,11 @@ describe("job engine", () => {
     expect(calls.get(jobId)![0]!.ctx).toMatchObject({ jobId, type: "import", attempt: 1, requestId: "req-1" });
     expect((row.history as HistoryEntry[]).map((e) => e.outcome)).toEqual(["completed"]);
     expect(await metricValue(metrics, "jobs_completed_total", { type: "import" })).toBeGreaterThanOrEqual(1);
+    expect(await metricValue(metrics, "jobs_started_total", { type: "import" })).toBeGreaterThanOrEqual(1);
+    expect(await metricValue(metrics, "worker_concurrency", { type: "import" })).toBe(4);
+    expect(await metricValue(metrics, "worker_busy_seconds_total", { type: "import" })).toBeGreaterThan(0);
+    expect(await metricValue(metrics, "job_processing_duration_seconds_count", { type: "import", outcome: "success" })).toBeGreaterThanOrEqual(1);
+    expect(await metricValue(metrics, "jobs_in_flight", { type: "import" })).toBe(0);
   });
 
   it("retries a transient failure and succeeds on attempt 3", async () => {

@@ -101,9 +101,11 @@ export async function jobRow(db: Database, id: string) {
 
 export async function metricValue(metrics: MetricsRegistry, name: string, labels: Record<string, string> = {}): Promise<number> {
   const json = await metrics.registry.getMetricsAsJSON();
-  const m = json.find((x) => x.name === name);
-  if (!m) return 0;
-  return (m.values as { value: number; labels: Record<string, string | number> }[])
+  type Sample = { value: number; labels: Record<string, string | number>; metricName?: string };
+  // Histograms list their _count/_sum/_bucket samples under the base name.
+  const samples = json.flatMap((m) => (m.values as Sample[]).map((v) => ({ ...v, metricName: v.metricName ?? m.name })));
+  return samples
+    .filter((v) => v.metricName === name)
     .filter((v) => Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val))
     .reduce((s, v) => s + v.value, 0);
 }
