@@ -63,9 +63,8 @@ export class PipelineService {
     await this.prisma.import.create({
       data: { id: importId, requestId: requestId ?? null, sourceUrls: urls, items: { create: items.map((i) => ({ sourceUrl: i.sourceUrl, jobId: i.jobId })) } },
     });
-    for (const item of items) {
-      await this.deps.jobs.enqueue("import", { importId, sourceUrl: item.sourceUrl }, { requestId, jobId: item.jobId });
-    }
+    // Concurrent enqueues are group-committed by the engine (one INSERT, pipelined publishes).
+    await Promise.all(items.map((item) => this.deps.jobs.enqueue("import", { importId, sourceUrl: item.sourceUrl }, { requestId, jobId: item.jobId })));
     return { importId, items };
   }
 
@@ -223,8 +222,10 @@ export class PipelineService {
       if (missing.length) throw new DomainError("not_found", `unknown product ids: ${missing.slice(0, 10).join(", ")}`, { missing });
       ids = wanted;
     }
-    for (const productId of ids) {
-      await this.deps.jobs.enqueue("source_check", { productId }, { requestId, jobId: nameUuid(`source_check:${batchId}:${productId}`) });
+    for (let i = 0; i < ids.length; i += 500) {
+      await Promise.all(
+        ids.slice(i, i + 500).map((productId) => this.deps.jobs.enqueue("source_check", { productId }, { requestId, jobId: nameUuid(`source_check:${batchId}:${productId}`) })),
+      );
     }
     return { batchId, enqueued: ids.length };
   }
@@ -246,9 +247,7 @@ export class PipelineService {
       take: limit,
     });
     const slot = Math.floor(now / Math.max(intervalMs, 1));
-    for (const p of due) {
-      await this.deps.jobs.enqueue("source_check", { productId: p.id }, { jobId: nameUuid(`source_check:slot:${slot}:${p.id}`) });
-    }
+    await Promise.all(due.map((p) => this.deps.jobs.enqueue("source_check", { productId: p.id }, { jobId: nameUuid(`source_check:slot:${slot}:${p.id}`) })));
     if (due.length) this.deps.logger.info({ count: due.length }, "scheduled source checks");
     return due.length;
   }
