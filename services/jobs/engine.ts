@@ -105,6 +105,13 @@ interface Worker {
   deadLetters: Consumer;
 }
 
+interface RunningHandler {
+  /** performance.now() after which the attempt times out. */
+  deadline: number;
+  timeout(): void;
+  stop(): void;
+}
+
 type Outcome = { kind: "completed" } | { kind: "failed"; error: Error } | { kind: "released" };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -133,7 +140,9 @@ export class JobEngine {
   private readonly pendingPublishes = new Set<Promise<unknown>>();
   private readonly deadline = new AbortController();
   /** Handlers running now; at the shutdown deadline each is aborted and released. */
-  private readonly running = new Set<{ stop(): void }>();
+  private readonly running = new Set<RunningHandler>();
+  private timeoutTimer: NodeJS.Timeout | undefined;
+  private timeoutTick = Infinity;
   private stopping = false;
   private stopPromise: Promise<void> | undefined;
 
@@ -397,6 +406,7 @@ export class JobEngine {
       await this.publisher?.close();
     } finally {
       clearTimeout(deadline);
+      clearInterval(this.timeoutTimer);
     }
     this.logger.info("job engine stopped");
   }
@@ -516,11 +526,13 @@ export class JobEngine {
     const logFor = () => (child ??= base.child({ jobId, type, attempt }));
 
     /** Resolves how this attempt stands in the table: direct (unclaimed), claimed, or not ours. */
-    const ownership = async (): Promise<{ direct: boolean; attempt: number } | undefined> => {
+    const ownership = (): { direct: boolean; attempt: number } | Promise<{ direct: boolean; attempt: number } | undefined> => {
       if (!pendingClaim) return { direct: false, attempt };
       if (pendingClaim.cancel()) return { direct: true, attempt };
-      const claim = await pendingClaim.result.catch(() => undefined);
-      return claim ? { direct: false, attempt: claim.attempts } : undefined;
+      return pendingClaim.result.then(
+        (claim) => (claim ? { direct: false, attempt: claim.attempts } : undefined),
+        () => undefined,
+      );
     };
     const giveBack = async (): Promise<ConsumerStatus> => {
       const own = await ownership();
@@ -528,7 +540,7 @@ export class JobEngine {
       return ConsumerStatus.REQUEUE;
     };
 
-    if (!(await worker.slots.acquire())) return giveBack();
+    if (!worker.slots.tryAcquire() && !(await worker.slots.acquire())) return giveBack();
     const startedAt = this.clock();
     const t0 = performance.now();
     worker.m.started.inc();
@@ -546,7 +558,8 @@ export class JobEngine {
       logFor().warn("job released at shutdown; it will run again");
       return giveBack();
     }
-    const own = await ownership();
+    const owning = ownership();
+    const own = owning instanceof Promise ? await owning : owning;
     if (!own) {
       // The claim found the job completed or dead: this was a duplicate delivery.
       this.logger.debug({ jobId, type }, "duplicate job message acknowledged");
@@ -555,15 +568,16 @@ export class JobEngine {
     const owned = { id: jobId, attempt: own.attempt, direct: own.direct, startedAt };
     const finishedAt = this.clock();
     const durationMs = Math.round(seconds * 1000);
-    const timing = { attempt: own.attempt, startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationMs };
     if (outcome.kind === "completed") {
-      const written = await this.finishes.add({ ...owned, status: "completed", finishedAt, durationMs, entry: { ...timing, outcome: "completed" } });
+      // The history entry of a completed attempt is built in SQL from these columns.
+      const written = await this.finishes.add({ ...owned, status: "completed", finishedAt, durationMs });
       if (written) {
         worker.m.completed.inc();
         worker.m.success.observe(seconds);
       }
       return ConsumerStatus.ACK;
     }
+    const timing = { attempt: own.attempt, startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), durationMs };
     const error = outcome.error;
     const permanent = error instanceof PermanentJobError || error.name === "PermanentJobError";
     const dead = permanent || own.attempt >= maxAttempts;
@@ -619,34 +633,56 @@ export class JobEngine {
     };
     return new Promise<Outcome>((resolve) => {
       let done = false;
-      const running = {
+      const settle = (o: Outcome) => {
+        if (done) return;
+        done = true;
+        this.running.delete(running);
+        resolve(o);
+      };
+      const running: RunningHandler = {
+        deadline: performance.now() + reg.timeoutMs,
+        timeout: () => {
+          reason = new JobTimeoutError(reg.timeoutMs);
+          abort?.abort(reason);
+          settle({ kind: "failed", error: reason });
+        },
         stop: () => {
           reason = new Error("shutting down");
           abort?.abort(reason);
           settle({ kind: "released" });
         },
       };
-      const settle = (o: Outcome) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        this.running.delete(running);
-        resolve(o);
-      };
-      const timer = setTimeout(() => {
-        reason = new JobTimeoutError(reg.timeoutMs);
-        abort?.abort(reason);
-        settle({ kind: "failed", error: reason });
-      }, reg.timeoutMs);
       if (this.deadline.signal.aborted) return running.stop();
       this.running.add(running);
-      Promise.resolve()
-        .then(() => (reg.handler as JobHandler<unknown>)(payload, ctx))
-        .then(
-          () => settle({ kind: "completed" }),
-          (err: unknown) => settle({ kind: "failed", error: toError(err) }),
-        );
+      this.watchTimeouts(reg.timeoutMs);
+      let result: Promise<void>;
+      try {
+        result = (reg.handler as JobHandler<unknown>)(payload, ctx);
+      } catch (err) {
+        return settle({ kind: "failed", error: toError(err) });
+      }
+      Promise.resolve(result).then(
+        () => settle({ kind: "completed" }),
+        (err: unknown) => settle({ kind: "failed", error: toError(err) }),
+      );
     });
+  }
+
+  /**
+   * One timer per engine checks running handlers against their timeouts (a timer per job
+   * costs more than a short job). It ticks at a tenth of the shortest timeout seen, between
+   * 10 ms and 1 s, so a timeout fires at most that late.
+   */
+  private watchTimeouts(timeoutMs: number): void {
+    const tick = Math.min(1000, Math.max(10, Math.floor(timeoutMs / 10)));
+    if (this.timeoutTimer && this.timeoutTick <= tick) return;
+    clearInterval(this.timeoutTimer);
+    this.timeoutTick = tick;
+    this.timeoutTimer = setInterval(() => {
+      const now = performance.now();
+      for (const r of this.running) if (r.deadline <= now) r.timeout();
+    }, tick);
+    this.timeoutTimer.unref();
   }
 
   /** Messages the broker dead-lettered (delivery-limit backstop): record them as dead. */

@@ -48,7 +48,8 @@ export interface Finish {
   durationMs: number;
   error?: string;
   stack?: string;
-  entry: HistoryEntry;
+  /** The history entry; completed attempts get theirs from the timing columns. */
+  entry?: HistoryEntry;
   runAt?: Date;
 }
 
@@ -144,6 +145,48 @@ export class JobStore {
    * that were written; a duplicate delivery writes nothing.
    */
   async finish(rows: Finish[]): Promise<Set<string>> {
+    const completed = rows.filter((r) => r.status === "completed");
+    const others = rows.filter((r) => r.status !== "completed");
+    const [a, b] = await Promise.all([this.finishCompleted(completed), this.finishOthers(others)]);
+    for (const id of b) a.add(id);
+    return a;
+  }
+
+  /** The common case, lean: the history entry is built in SQL from the timing columns. */
+  private async finishCompleted(rows: Finish[]): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const r = await this.sql.query<{ id: string }>(
+      `UPDATE jobs AS j SET
+         status = 'completed',
+         attempts = v.attempt,
+         started_at = CASE WHEN v.direct THEN v.started_at ELSE j.started_at END,
+         finished_at = v.finished_at,
+         duration_ms = v.duration_ms,
+         history = j.history || jsonb_build_array(jsonb_build_object(
+           'attempt', v.attempt, 'outcome', 'completed', 'startedAt', v.started_at, 'finishedAt', v.finished_at, 'durationMs', v.duration_ms)),
+         run_at = NULL,
+         dead_at = NULL,
+         published = true,
+         updated_at = v.finished_at
+       FROM unnest($1::uuid[], $2::int[], $3::bool[], $4::timestamptz[], $5::timestamptz[], $6::int[])
+         AS v(id, attempt, direct, started_at, finished_at, duration_ms)
+       WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND (
+         (NOT v.direct AND j.status::text = 'processing' AND j.attempts = v.attempt)
+         OR (v.direct AND j.status::text IN ('pending', 'failed') AND j.attempts = v.attempt - 1))
+       RETURNING j.id`,
+      [
+        rows.map((x) => x.id),
+        rows.map((x) => x.attempt),
+        rows.map((x) => x.direct ?? false),
+        rows.map((x) => iso(x.startedAt ?? x.finishedAt)),
+        rows.map((x) => iso(x.finishedAt)),
+        rows.map((x) => x.durationMs),
+      ],
+    );
+    return new Set(r.rows.map((x) => x.id));
+  }
+
+  private async finishOthers(rows: Finish[]): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
     const r = await this.sql.query<{ id: string }>(
       `UPDATE jobs AS j SET
@@ -174,7 +217,7 @@ export class JobStore {
         rows.map((x) => x.durationMs),
         rows.map((x) => x.error ?? null),
         rows.map((x) => x.stack ?? null),
-        rows.map((x) => JSON.stringify(x.entry)),
+        rows.map((x) => JSON.stringify(x.entry ?? { attempt: x.attempt, outcome: x.status, finishedAt: iso(x.finishedAt) })),
         rows.map((x) => (x.runAt ? iso(x.runAt) : null)),
         rows.map((x) => x.direct ?? false),
         rows.map((x) => (x.startedAt ? iso(x.startedAt) : null)),

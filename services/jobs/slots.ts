@@ -6,6 +6,13 @@ export class Slots {
 
   constructor(private readonly size: number) {}
 
+  /** Takes a free slot now, without waiting; false when none is free or the pool is closed. */
+  tryAcquire(): boolean {
+    if (this.closed || this.used >= this.size) return false;
+    this.used++;
+    return true;
+  }
+
   /** Resolves true with a slot, or false once the pool is closed. */
   acquire(): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);

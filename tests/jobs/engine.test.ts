@@ -30,8 +30,20 @@ beforeAll(async () => {
     if (payload.kind === "corrupt") throw new PermanentJobError("corrupt image");
     if (payload.kind === "dlq-retry" && !recovered) throw new Error("still broken");
   });
+  engine.register<{ hangOnFirst: boolean }>(
+    "image",
+    async (_p, ctx) => {
+      if (ctx.attempt > 1) return;
+      await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve()));
+      timedOutSignals.push(ctx.signal.reason as Error);
+      await new Promise(() => undefined); // keeps hanging even after the abort
+    },
+    { timeoutMs: 150 },
+  );
   engine.startWorkers();
 });
+
+const timedOutSignals: Error[] = [];
 
 let recovered = false;
 
@@ -116,6 +128,16 @@ describe("job engine", () => {
     expect(row.attempts).toBe(1);
     expect(row.lastError).toBe("corrupt image");
     expect(calls.get(jobId)).toHaveLength(1);
+  });
+
+  it("times a hung handler out (its signal aborts), records the timeout and retries it", async () => {
+    const { jobId } = await engine.enqueue("image", { hangOnFirst: true });
+    const row = await settled(jobId, "completed");
+    expect(row.attempts).toBe(2);
+    const history = row.history as HistoryEntry[];
+    expect(history[0]).toMatchObject({ attempt: 1, outcome: "failed", error: "job timed out after 150 ms" });
+    expect(history[0]!.durationMs).toBeGreaterThanOrEqual(140);
+    expect(timedOutSignals.map((e) => e.name)).toEqual(["JobTimeoutError"]);
   });
 
   it("enqueue with a caller-chosen jobId is idempotent", async () => {
