@@ -67,7 +67,8 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Pi
     STORE_URL: store.url,
     STORE_API_TOKEN: "store-token",
     STORAGE_DIR: storageDir,
-    FETCH_TIMEOUT_MS: "2000",
+    // Generous: the stand-ins share this process (and a busy CI machine) with sharp and the workers.
+    FETCH_TIMEOUT_MS: "5000",
     FETCH_MAX_BYTES: String(2 * 1024 * 1024),
     JOB_MAX_RETRIES: "4",
     SOURCE_CHECK_INTERVAL_MS: "0",
