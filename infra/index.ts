@@ -39,7 +39,6 @@ export default function platform(cfg: StackConfig = loadStackConfig(), secrets: 
   const pd = cfg.pagerduty.enabled ? pagerDuty(ctx.prefix) : undefined;
   const pagerdutyRoutingKey = pd?.routingKeys[PAGERDUTY_MODEL.services[0]!.key] ?? primary?.pagerdutyRoutingKey ?? secrets.pagerdutyRoutingKey;
 
-  const operators = addons(ctx, eks, net.vpcId);
   const mon = monitoring(ctx, {
     cluster: eks,
     alertmanagerSecrets: { pagerdutyRoutingKey, slackWebhookUrl: secrets.slackWebhookUrl, smtpPassword: secrets.smtpPassword, heartbeatToken: secrets.heartbeatToken },
@@ -48,6 +47,7 @@ export default function platform(cfg: StackConfig = loadStackConfig(), secrets: 
     ...(cfg.rds.readReplica ? { replicaIdentifier: `${db.identifier}-replica` } : {}),
     broker: { managementUrl: mq.managementUrl, username: BROKER_USER, password: mq.password, brokerName: mq.brokerName },
   });
+  const operators = addons(ctx, eks, { vpcId: net.vpcId, monitoringCrds: mon.crds });
   const apps = workloads(ctx, {
     cluster: eks,
     addons: operators,

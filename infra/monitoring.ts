@@ -1,7 +1,7 @@
 /**
  * Monitoring: the Prometheus Operator CRDs first (their own release), then kube-prometheus-stack
  * without CRDs, then everything that uses a CRD (PrometheusRule, ServiceMonitors, exporters with
- * ServiceMonitors), each ordered with dependsOn. Dashboards and rules are the very objects synth
+ * ServiceMonitors, the blackbox exporter and its Probes), each ordered with dependsOn. Dashboards and rules are the very objects synth
  * renders (buildDashboards / prometheusRuleResource); Alertmanager's config is alertmanagerConfig(env)
  * and its secrets are files from a Kubernetes secret mounted at ALERTMANAGER_SECRETS_DIR.
  */
@@ -11,17 +11,29 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ALERTMANAGER_SECRETS_DIR, ALERTMANAGER_SECRET_FILES, alertmanagerConfig } from "../alerts/alertmanager.js";
 import type { AlertmanagerSecretName } from "../alerts/alertmanager.js";
-import { API_SCRAPE_JOB, WORKLOADS, monitoringConfig } from "../alerts/config.js";
+import { API_SCRAPE_JOB, BLACKBOX_JOB, WORKLOADS, apiProbeUrl, frontendProbeUrl, monitoringConfig } from "../alerts/config.js";
 import { prometheusRuleResource } from "../alerts/rules/index.js";
 import { buildDashboards } from "../dashboards/index.js";
 import type { DashboardJson } from "../dashboards/index.js";
 import type { PlatformContext } from "./context.js";
+import type { Environment } from "./environments.js";
 import { irsaRole, policyDocument } from "./cluster.js";
 import type { Cluster } from "./cluster.js";
-import { CHARTS, meta, release } from "./k8s.js";
+import { CHARTS, helmLabels, meta, release } from "./k8s.js";
 
 export const MONITORING_NAMESPACE = "monitoring";
 export const ALERTMANAGER_SECRET_NAME = "alertmanager-secrets";
+
+/** The blackbox exporter: its Service (fullnameOverride), port and the module the Probes use. */
+export const BLACKBOX_EXPORTER = { name: "blackbox-exporter", port: 9115, module: "http_2xx" } as const;
+
+/** What the blackbox exporter probes from inside the cluster, through the public endpoints. */
+export function blackboxTargets(env: Environment): { name: string; url: string }[] {
+  return [
+    { name: "api", url: apiProbeUrl(env) },
+    { name: "frontend", url: frontendProbeUrl(env) },
+  ];
+}
 
 export interface MonitoringArgs {
   readonly cluster: Cluster;
@@ -36,6 +48,7 @@ export interface MonitoringArgs {
 export interface Monitoring {
   /** The CRD release: anything creating monitoring.coreos.com objects depends on it. */
   readonly crds: k8s.helm.v3.Release;
+  readonly blackboxExporter: k8s.helm.v3.Release;
   readonly stack: k8s.helm.v3.Release;
   readonly dashboards: DashboardJson[];
 }
@@ -49,11 +62,12 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
   const { cfg, prefix } = ctx;
   const env = cfg.environment;
   const k8sOpts = { provider: args.cluster.provider };
+  const labels = helmLabels(cfg);
   const ns = new k8s.core.v1.Namespace(`${prefix}-ns-monitoring`, { metadata: meta(cfg, MONITORING_NAMESPACE, undefined) }, { ...k8sOpts, dependsOn: args.cluster.ready });
   const base = { ...k8sOpts, dependsOn: [...args.cluster.ready, ns] };
 
   // 1. CRDs, on their own, before anything that uses them.
-  const crds = release("prometheus-operator-crds", CHARTS.prometheusOperatorCrds, { namespace: MONITORING_NAMESPACE, values: {} }, base);
+  const crds = release("prometheus-operator-crds", CHARTS.prometheusOperatorCrds, { namespace: MONITORING_NAMESPACE, labels, values: {} }, base);
   const afterCrds = { ...k8sOpts, dependsOn: [ns, crds] };
 
   // 2. Alertmanager's secrets: one key per file name under ALERTMANAGER_SECRETS_DIR.
@@ -75,9 +89,9 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
     {
       namespace: MONITORING_NAMESPACE,
       installCrds: false,
+      labels,
       values: {
         crds: { enabled: false },
-        commonLabels: { environment: env, owner: cfg.owner },
         prometheus: {
           prometheusSpec: {
             retention: env === "prod" ? "30d" : "7d",
@@ -85,6 +99,8 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
             serviceMonitorSelectorNilUsesHelmValues: false,
             podMonitorSelectorNilUsesHelmValues: false,
             ruleSelectorNilUsesHelmValues: false,
+            // Probes (blackbox) are selected like ServiceMonitors: all of them, not only the chart's.
+            probeSelectorNilUsesHelmValues: false,
             externalLabels: { environment: env },
             storageSpec: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: env === "prod" ? "200Gi" : "50Gi" } } } } },
           },
@@ -159,7 +175,7 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
   release(
     "postgres-exporter",
     CHARTS.postgresExporter,
-    { namespace: MONITORING_NAMESPACE, values: { config: { datasourceSecret: { name: "postgres-exporter-dsn", key: "DATA_SOURCE_NAME" } }, serviceMonitor: { enabled: true }, securityContext: { runAsNonRoot: true } } },
+    { namespace: MONITORING_NAMESPACE, labels, values: { config: { datasourceSecret: { name: "postgres-exporter-dsn", key: "DATA_SOURCE_NAME" } }, serviceMonitor: { enabled: true }, securityContext: { runAsNonRoot: true } } },
     { ...k8sOpts, dependsOn: [crds, pgSecret] },
   );
 
@@ -171,6 +187,7 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
     CHARTS.cloudwatchExporter,
     {
       namespace: MONITORING_NAMESPACE,
+      labels,
       values: {
         // IRSA through the service account annotation (aws.role is kube2iam's); regional STS.
         aws: { stsRegional: { enabled: true } },
@@ -190,6 +207,7 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
     CHARTS.rabbitmqExporter,
     {
       namespace: MONITORING_NAMESPACE,
+      labels,
       values: {
         rabbitmq: { url: args.broker.managementUrl, user: args.broker.username, existingPasswordSecret: "rabbitmq-exporter", existingPasswordSecretKey: "rabbit-password", capabilities: "bert,no_sort" },
         prometheus: { monitor: { enabled: true, interval: "30s" } },
@@ -198,7 +216,44 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
     { ...k8sOpts, dependsOn: [crds, mqSecret] },
   );
 
-  return { crds, stack, dashboards };
+  // 8. Blackbox exporter and its Probes: the external API /healthz and the frontend, with the
+  //    job (jobName) and instance (the probed URL) labels the alert rules select probe_success by.
+  const blackboxExporter = release(
+    BLACKBOX_EXPORTER.name,
+    CHARTS.blackboxExporter,
+    {
+      namespace: MONITORING_NAMESPACE,
+      labels,
+      values: {
+        fullnameOverride: BLACKBOX_EXPORTER.name,
+        replicas: env === "prod" ? 2 : 1,
+        service: { port: BLACKBOX_EXPORTER.port },
+        config: { modules: { [BLACKBOX_EXPORTER.module]: { prober: "http", timeout: "5s", http: { valid_http_versions: ["HTTP/1.1", "HTTP/2.0"], follow_redirects: true, preferred_ip_protocol: "ip4" } } } },
+        resources: { requests: { cpu: "25m", memory: "32Mi" }, limits: { memory: "128Mi" } },
+      },
+    },
+    { ...k8sOpts, dependsOn: [crds] },
+  );
+  for (const target of blackboxTargets(env)) {
+    new k8s.apiextensions.CustomResource(
+      `${prefix}-probe-${target.name}`,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "Probe",
+        metadata: meta(cfg, target.name, MONITORING_NAMESPACE),
+        spec: {
+          jobName: BLACKBOX_JOB,
+          interval: "30s",
+          module: BLACKBOX_EXPORTER.module,
+          prober: { url: `${BLACKBOX_EXPORTER.name}.${MONITORING_NAMESPACE}.svc:${BLACKBOX_EXPORTER.port}`, path: "/probe" },
+          targets: { staticConfig: { static: [target.url] } },
+        },
+      },
+      { ...k8sOpts, dependsOn: [ns, crds, blackboxExporter] },
+    );
+  }
+
+  return { crds, blackboxExporter, stack, dashboards };
 }
 
 /**

@@ -18,7 +18,8 @@ import { STACKS, environmentOf, renderStackByName } from "../../infra/testing/st
 import type { StackName } from "../../infra/testing/stacks.js";
 import type { StackConfig } from "../../infra/config.js";
 import { JOB_TYPES } from "../../services/jobs/types.js";
-import { EXPORTER_METRICS } from "../../services/metrics-exporters.js";
+import { EXPORTER_METRICS, probeSuccess, rolloutInfo, rolloutInfoReplicasAvailable, rolloutInfoReplicasDesired } from "../../services/metrics-exporters.js";
+import { BLACKBOX_JOB, apiProbeUrl, frontendProbeUrl } from "../../alerts/config.js";
 import { THRESHOLDS } from "../../alerts/thresholds.js";
 import { cloudwatchPrometheusName } from "../../infra/monitoring.js";
 
@@ -38,8 +39,61 @@ const one = (stack: StackName, type: string, name?: string): PlannedResource => 
 };
 const k8sKind = (stack: StackName, kind: string) => get(stack).resources.filter((r) => r.type.startsWith("kubernetes:") && r.args["kind"] === kind);
 const dependsOn = (stack: StackName, r: PlannedResource) => get(stack).dependencies.get(`${r.type}::${r.name}`) ?? [];
+const release = (stack: StackName, name: string) => one(stack, "kubernetes:helm.sh/v3:Release", name);
+const CRDS = "kubernetes:helm.sh/v3:Release::prometheus-operator-crds";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
+
+/**
+ * Where each chart accepts labels for the objects it renders (from the charts' values.yaml, at the
+ * pinned versions). prometheus-operator-crds only ships CRDs and takes no labels.
+ */
+const CHART_LABEL_VALUES: Record<string, string[]> = {
+  "prometheus-operator-crds": [],
+  "kube-prometheus-stack": ["commonLabels"],
+  "prometheus-postgres-exporter": ["deployment.labels", "podLabels", "serviceMonitor.labels"],
+  "prometheus-cloudwatch-exporter": ["deployment.labels", "pod.labels", "service.labels", "serviceMonitor.labels"],
+  "prometheus-rabbitmq-exporter": ["additionalLabels", "podLabels", "prometheus.monitor.additionalLabels"],
+  "prometheus-blackbox-exporter": ["commonLabels", "pod.labels"],
+  keda: ["additionalLabels", "podLabels.keda", "podLabels.metricsAdapter", "podLabels.webhooks"],
+  "argo-rollouts": ["global.deploymentLabels", "podLabels", "controller.metrics.serviceMonitor.additionalLabels"],
+  "aws-load-balancer-controller": ["additionalLabels", "podLabels"],
+};
+const at = (values: unknown, path: string): unknown => path.split(".").reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], values);
+
+/** The equality matchers of every `metric{...}` selector in the rule expressions of an environment. */
+function selectorsIn(exprs: string[], metric: string): Record<string, string>[] {
+  const found: Record<string, string>[] = [];
+  const re = new RegExp(`(?<![\\w:])${metric}\\{([^}]*)\\}`, "g");
+  for (const expr of exprs) {
+    for (const m of expr.matchAll(re)) {
+      const matchers: Record<string, string> = {};
+      for (const [, key, op, value] of m[1]!.matchAll(/(\w+)\s*(=~|!=|!~|=)\s*"((?:[^"\\]|\\.)*)"/g)) {
+        expect(op, `${metric} matcher ${key} in ${expr}`).toBe("=");
+        matchers[key!] = JSON.parse(`"${value}"`) as string;
+      }
+      found.push(matchers);
+    }
+  }
+  return found;
+}
+const ruleExprs = (env: ReturnType<typeof environmentOf>) => ruleGroups(env).flatMap((g) => g.rules.map((r) => r.expr));
+
+/** Prometheus relabelling (replace and labeldrop only) applied to one label set, as metric_relabel_configs does. */
+function relabel(labels: Record<string, string>, configs: Any[]): Record<string, string> {
+  let out = { ...labels };
+  for (const c of configs) {
+    const regex = new RegExp(`^(?:${c.regex ?? "(.*)"})$`);
+    if (c.action === "labeldrop") {
+      out = Object.fromEntries(Object.entries(out).filter(([k]) => !regex.test(k)));
+    } else if ((c.action ?? "replace") === "replace") {
+      const source = (c.sourceLabels ?? []).map((l: string) => out[l] ?? "").join(c.separator ?? ";");
+      const m = regex.exec(source);
+      if (m) out[c.targetLabel] = String(c.replacement ?? "$1").replace(/\$(\d+)/g, (_, i: string) => m[Number(i)] ?? "");
+    } else throw new Error(`relabel action ${c.action} not simulated`);
+  }
+  return out;
+}
 
 /** Whether @pulumi/aws declares `tags` on the resource's Args: read from the package's .d.ts, not from infra code. */
 const awsRoot = dirname(createRequire(import.meta.url).resolve("@pulumi/aws/package.json"));
@@ -67,6 +121,16 @@ describe.each(STACKS)("stack %s", (stack) => {
     const k8s = resources.filter((r) => r.type.startsWith("kubernetes:") && r.args["metadata"] !== undefined);
     expect(k8s.length).toBeGreaterThan(30);
     for (const r of k8s) expect((r.args["metadata"] as Any).labels, `${r.type} ${r.name}`).toMatchObject({ environment: env, owner: config.owner });
+    // Helm releases: the standard labels wherever the chart accepts labels.
+    const releases = ofType(stack, "kubernetes:helm.sh/v3:Release");
+    expect(releases.length).toBeGreaterThanOrEqual(9);
+    for (const r of releases) {
+      const chart = String(r.args["chart"]);
+      const paths = CHART_LABEL_VALUES[chart];
+      expect(paths, `label values of chart ${chart} (add it to CHART_LABEL_VALUES)`).toBeDefined();
+      if (chart !== "prometheus-operator-crds") expect(paths!.length, chart).toBeGreaterThan(0);
+      for (const path of paths!) expect(at(r.args["values"], path), `${r.name} values.${path}`).toMatchObject({ environment: env, owner: config.owner });
+    }
   });
 
   it("puts every AWS and Kubernetes resource on an explicit provider (no default region or kubeconfig)", () => {
@@ -187,6 +251,60 @@ describe.each(STACKS)("stack %s", (stack) => {
     expect(releases).toEqual(expect.arrayContaining(["postgres-exporter", "cloudwatch-exporter", "rabbitmq-exporter"]));
     const cw = JSON.parse((one(stack, "kubernetes:helm.sh/v3:Release", "cloudwatch-exporter").args["values"] as Any).config);
     expect(cw.metrics.map((m: Any) => m.aws_metric_name)).toContain("NumberOfBackupJobsFailed");
+  });
+
+  it("probes the external API /healthz and the frontend with exactly the job and instance labels the rules select", () => {
+    const env = environmentOf(stack);
+    const probes = k8sKind(stack, "Probe");
+    // What Prometheus gets from a Probe with static targets: job = spec.jobName, instance = the target URL.
+    const produced = probes.flatMap((p) => {
+      const spec = p.args["spec"] as Any;
+      return (spec.targets.staticConfig.static as string[]).map((url) => ({ job: spec.jobName as string, instance: url }));
+    });
+    expect(produced).toEqual(expect.arrayContaining([{ job: BLACKBOX_JOB, instance: apiProbeUrl(env) }, { job: BLACKBOX_JOB, instance: frontendProbeUrl(env) }]));
+    const selectors = selectorsIn(ruleExprs(env), probeSuccess.name);
+    expect(selectors.map((s) => s["instance"]).sort()).toEqual([apiProbeUrl(env), frontendProbeUrl(env)].sort());
+    for (const s of selectors) {
+      expect(s["job"], JSON.stringify(s)).toBe(BLACKBOX_JOB);
+      expect(produced, JSON.stringify(s)).toContainEqual(s);
+    }
+    // Every Probe goes through the blackbox exporter's Service with a module its config defines,
+    // and is created after the CRDs and the exporter; Prometheus selects Probes outside the chart.
+    const blackbox = release(stack, "blackbox-exporter");
+    const bv = blackbox.args["values"] as Any;
+    expect(blackbox.args).toMatchObject({ chart: "prometheus-blackbox-exporter", namespace: "monitoring", version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+    expect(dependsOn(stack, blackbox)).toContain(CRDS);
+    for (const p of probes) {
+      const spec = p.args["spec"] as Any;
+      expect(spec.prober.url).toBe(`${bv.fullnameOverride}.monitoring.svc:${bv.service.port}`);
+      expect(Object.keys(bv.config.modules)).toContain(spec.module);
+      expect(dependsOn(stack, p)).toEqual(expect.arrayContaining([CRDS, `${blackbox.type}::${blackbox.name}`]));
+    }
+    expect((release(stack, "kube-prometheus-stack").args["values"] as Any).prometheus.prometheusSpec.probeSelectorNilUsesHelmValues).toBe(false);
+  });
+
+  it("scrapes the Argo Rollouts controller (rollout_info*) through the chart's ServiceMonitor, after the CRDs, keeping the Rollout's namespace", () => {
+    const env = environmentOf(stack);
+    const argo = release(stack, "argo-rollouts");
+    const metrics = (argo.args["values"] as Any).controller.metrics;
+    expect(metrics.enabled).toBe(true);
+    expect(metrics.serviceMonitor.enabled).toBe(true);
+    expect(dependsOn(stack, argo)).toContain(CRDS);
+    // The rules select the API's Rollout by its namespace and name; the controller exports them as
+    // labels, and the target's namespace (argo-rollouts) must not replace the Rollout's.
+    const rollout = k8sKind(stack, "Rollout")[0]!.args["metadata"] as Any;
+    const argoNamespace = String(argo.args["namespace"]);
+    for (const metric of [rolloutInfo, rolloutInfoReplicasAvailable, rolloutInfoReplicasDesired]) {
+      const selectors = selectorsIn(ruleExprs(env), metric.name);
+      expect(selectors.length, metric.name).toBeGreaterThan(0);
+      for (const s of selectors) {
+        expect(s, metric.name).toMatchObject({ namespace: rollout.namespace, name: rollout.name });
+        // After scraping without honor_labels: exported_namespace holds the Rollout's, namespace the target's.
+        const stored = relabel({ __name__: metric.name, namespace: argoNamespace, exported_namespace: rollout.namespace, name: rollout.name }, metrics.serviceMonitor.metricRelabelings ?? []);
+        expect(stored, metric.name).toMatchObject({ namespace: s["namespace"], name: s["name"] });
+        expect(stored["exported_namespace"]).toBeUndefined();
+      }
+    }
   });
 
   it("runs the API as a canary Rollout with probes, limits, a PDB and an HPA 70% CPU", () => {
