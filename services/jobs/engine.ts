@@ -16,7 +16,9 @@ import type { Config } from "../config.js";
 import type { Database } from "../db/client.js";
 import type { Logger } from "../logger.js";
 import type { MetricsRegistry } from "../metrics-registry.js";
+import { Attempt, RunningHandler, type Outcome } from "./attempt.js";
 import { Batcher } from "./batcher.js";
+import { JobTimeoutError } from "./errors.js";
 import { engineMetrics, type EngineMetrics } from "./engine-metrics.js";
 import { JobStore, type Claim, type Finish, type OutboxRow, type PublishedMark } from "./job-store.js";
 import { maxAttempts, retryDelayMs, type RetryPolicy } from "./retry-policy.js";
@@ -105,23 +107,9 @@ interface Worker {
   deadLetters: Consumer;
 }
 
-interface RunningHandler {
-  /** performance.now() after which the attempt times out. */
-  deadline: number;
-  timeout(): void;
-  stop(): void;
-}
-
-type Outcome = { kind: "completed" } | { kind: "failed"; error: Error } | { kind: "released" };
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export class JobTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`job timed out after ${ms} ms`);
-    this.name = "JobTimeoutError";
-  }
-}
+export { JobTimeoutError };
 
 export class JobEngine {
   readonly store: JobStore;
@@ -520,34 +508,16 @@ export class JobEngine {
       pendingClaim = this.claims.addCancellable(jobId);
       pendingClaim.result.catch(() => undefined);
     }
-    // A child logger per job costs more than a no-op job; build it only when something logs.
-    let child: Logger | undefined;
-    const base = this.logger;
-    const logFor = () => (child ??= base.child({ jobId, type, attempt }));
+    const job = new Attempt(jobId, type, attempt, this.logger, pendingClaim);
 
-    /** Resolves how this attempt stands in the table: direct (unclaimed), claimed, or not ours. */
-    const ownership = (): { direct: boolean; attempt: number } | Promise<{ direct: boolean; attempt: number } | undefined> => {
-      if (!pendingClaim) return { direct: false, attempt };
-      if (pendingClaim.cancel()) return { direct: true, attempt };
-      return pendingClaim.result.then(
-        (claim) => (claim ? { direct: false, attempt: claim.attempts } : undefined),
-        () => undefined,
-      );
-    };
-    const giveBack = async (): Promise<ConsumerStatus> => {
-      const own = await ownership();
-      if (own && !own.direct) await this.releases.add({ id: jobId, attempt: own.attempt }).catch(() => undefined);
-      return ConsumerStatus.REQUEUE;
-    };
-
-    if (!worker.slots.tryAcquire() && !(await worker.slots.acquire())) return giveBack();
+    if (!worker.slots.tryAcquire() && !(await worker.slots.acquire())) return this.giveBack(job);
     const startedAt = this.clock();
     const t0 = performance.now();
     worker.m.started.inc();
     worker.m.inFlight.inc();
     let outcome: Outcome;
     try {
-      outcome = await this.runHandler(worker.reg, msg.body, { jobId, type, attempt, requestId: stringHeader(msg.headers?.[HEADERS.requestId]) }, logFor);
+      outcome = await this.runHandler(worker.reg, msg.body, { jobId, type, attempt, requestId: stringHeader(msg.headers?.[HEADERS.requestId]) }, job);
     } finally {
       worker.slots.release();
       worker.m.inFlight.dec();
@@ -555,10 +525,10 @@ export class JobEngine {
     const seconds = (performance.now() - t0) / 1000;
     worker.m.busySeconds.inc(seconds);
     if (outcome.kind === "released") {
-      logFor().warn("job released at shutdown; it will run again");
-      return giveBack();
+      job.logger().warn("job released at shutdown; it will run again");
+      return this.giveBack(job);
     }
-    const owning = ownership();
+    const owning = job.ownership();
     const own = owning instanceof Promise ? await owning : owning;
     if (!own) {
       // The claim found the job completed or dead: this was a duplicate delivery.
@@ -592,10 +562,10 @@ export class JobEngine {
     worker.m.failed.inc();
     worker.m.failure.observe(seconds);
     if (dead) {
-      this.deadLettered(type, jobId, own.attempt, error.message, logFor(), permanent);
+      this.deadLettered(type, jobId, own.attempt, error.message, job.logger(), permanent);
     } else {
       this.metrics.retries.inc({ type, attempt: String(own.attempt + 1) });
-      logFor().warn({ err: error, delayMs }, "job attempt failed; retry scheduled");
+      job.logger().warn({ err: error, delayMs }, "job attempt failed; retry scheduled");
       this.scheduleRetry(type, jobId, own.attempt, delayMs, msg);
     }
     return ConsumerStatus.ACK;
@@ -615,57 +585,27 @@ export class JobEngine {
     );
   }
 
-  private runHandler(reg: Registration, payload: unknown, fields: Omit<JobContext, "signal" | "logger">, logger: () => Logger): Promise<Outcome> {
-    // The abort signal and the child logger are built only if the handler asks for them:
-    // for short jobs they cost more than the job.
-    let abort: AbortController | undefined;
-    let reason: Error | undefined;
-    const ctx: JobContext = {
-      ...fields,
-      get signal() {
-        abort ??= new AbortController();
-        if (reason && !abort.signal.aborted) abort.abort(reason);
-        return abort.signal;
-      },
-      get logger() {
-        return logger();
-      },
-    };
-    return new Promise<Outcome>((resolve) => {
-      let done = false;
-      const settle = (o: Outcome) => {
-        if (done) return;
-        done = true;
-        this.running.delete(running);
-        resolve(o);
-      };
-      const running: RunningHandler = {
-        deadline: performance.now() + reg.timeoutMs,
-        timeout: () => {
-          reason = new JobTimeoutError(reg.timeoutMs);
-          abort?.abort(reason);
-          settle({ kind: "failed", error: reason });
-        },
-        stop: () => {
-          reason = new Error("shutting down");
-          abort?.abort(reason);
-          settle({ kind: "released" });
-        },
-      };
-      if (this.deadline.signal.aborted) return running.stop();
-      this.running.add(running);
-      this.watchTimeouts(reg.timeoutMs);
-      let result: Promise<void>;
-      try {
-        result = (reg.handler as JobHandler<unknown>)(payload, ctx);
-      } catch (err) {
-        return settle({ kind: "failed", error: toError(err) });
-      }
-      Promise.resolve(result).then(
-        () => settle({ kind: "completed" }),
-        (err: unknown) => settle({ kind: "failed", error: toError(err) }),
-      );
-    });
+  private runHandler(reg: Registration, payload: unknown, fields: Omit<JobContext, "signal" | "logger">, job: Attempt): Promise<Outcome> {
+    const running = new RunningHandler(fields, job, reg.timeoutMs, this.onHandlerSettled);
+    if (this.deadline.signal.aborted) {
+      running.stop();
+      return running.result;
+    }
+    this.running.add(running);
+    this.watchTimeouts(reg.timeoutMs);
+    running.run(reg.handler as JobHandler<unknown>, payload);
+    return running.result;
+  }
+
+  private readonly onHandlerSettled = (r: RunningHandler): void => {
+    this.running.delete(r);
+  };
+
+  /** Gives the attempt back: released in the table if it was claimed; the message is requeued. */
+  private async giveBack(job: Attempt): Promise<ConsumerStatus> {
+    const own = await job.ownership();
+    if (own && !own.direct) await this.releases.add({ id: job.jobId, attempt: own.attempt }).catch(() => undefined);
+    return ConsumerStatus.REQUEUE;
   }
 
   /**
@@ -712,10 +652,6 @@ function stringHeader(v: unknown): string | undefined {
   return undefined;
 }
 
-function toError(err: unknown): Error {
-  if (err instanceof Error) return err;
-  return new Error(typeof err === "string" ? err : JSON.stringify(err));
-}
 
 async function raceTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

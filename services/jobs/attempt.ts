@@ -1,0 +1,144 @@
+/**
+ * Per-delivery state of the engine's hot path, as classes rather than closures: a no-op job
+ * must cost little more than its broker round trip.
+ */
+import type { Logger } from "../logger.js";
+import { JobTimeoutError } from "./errors.js";
+import type { Claim } from "./job-store.js";
+import type { JobContext, JobType } from "./types.js";
+
+export interface Ownership {
+  /** Never claimed: the outcome write also starts the attempt. */
+  direct: boolean;
+  attempt: number;
+}
+
+/** One attempt of one job, from delivery to outcome. */
+export class Attempt {
+  private child: Logger | undefined;
+
+  constructor(
+    readonly jobId: string,
+    readonly type: JobType,
+    readonly attempt: number,
+    private readonly baseLogger: Logger,
+    /** The claim still waiting in its group-commit batch (fresh deliveries only). */
+    private readonly pendingClaim?: { result: Promise<Claim | undefined>; cancel(): boolean },
+  ) {}
+
+  /** A child logger with the job's bindings, built on first use. */
+  logger(): Logger {
+    return (this.child ??= this.baseLogger.child({ jobId: this.jobId, type: this.type, attempt: this.attempt }));
+  }
+
+  /**
+   * How this attempt stands in the table: direct (its claim taken back before it was written),
+   * claimed (with the attempt number the table gave it), or undefined when the claim found the
+   * job completed or dead (a duplicate delivery).
+   */
+  ownership(): Ownership | Promise<Ownership | undefined> {
+    if (!this.pendingClaim) return { direct: false, attempt: this.attempt };
+    if (this.pendingClaim.cancel()) return { direct: true, attempt: this.attempt };
+    return this.pendingClaim.result.then(
+      (claim) => (claim ? { direct: false, attempt: claim.attempts } : undefined),
+      () => undefined,
+    );
+  }
+}
+
+export type Outcome = { kind: "completed" } | { kind: "failed"; error: Error } | { kind: "released" };
+
+/** A running handler: settles once, on completion, failure, timeout or shutdown. */
+export class RunningHandler {
+  /** performance.now() after which the attempt times out. */
+  readonly deadline: number;
+  private abort: AbortController | undefined;
+  private reason: Error | undefined;
+  private done = false;
+  readonly ctx: JobContext;
+  readonly result: Promise<Outcome>;
+  private resolve!: (o: Outcome) => void;
+
+  constructor(
+    fields: Omit<JobContext, "signal" | "logger">,
+    attempt: Attempt,
+    private readonly timeoutMs: number,
+    private readonly onSettled: (r: RunningHandler) => void,
+  ) {
+    this.deadline = performance.now() + timeoutMs;
+    this.result = new Promise<Outcome>((resolve) => (this.resolve = resolve));
+    this.ctx = new LazyContext(fields, this, attempt);
+  }
+
+  run(handler: (payload: unknown, ctx: JobContext) => Promise<void>, payload: unknown): void {
+    let p: Promise<void>;
+    try {
+      p = handler(payload, this.ctx);
+    } catch (err) {
+      this.settle({ kind: "failed", error: toError(err) });
+      return;
+    }
+    Promise.resolve(p).then(
+      () => this.settle({ kind: "completed" }),
+      (err: unknown) => this.settle({ kind: "failed", error: toError(err) }),
+    );
+  }
+
+  timeout(): void {
+    this.reason = new JobTimeoutError(this.timeoutMs);
+    this.abort?.abort(this.reason);
+    this.settle({ kind: "failed", error: this.reason });
+  }
+
+  stop(): void {
+    this.reason = new Error("shutting down");
+    this.abort?.abort(this.reason);
+    this.settle({ kind: "released" });
+  }
+
+  /** The attempt's abort signal, created on first use (already aborted if it is too late). */
+  signal(): AbortSignal {
+    this.abort ??= new AbortController();
+    if (this.reason && !this.abort.signal.aborted) this.abort.abort(this.reason);
+    return this.abort.signal;
+  }
+
+  private settle(o: Outcome): void {
+    if (this.done) return;
+    this.done = true;
+    this.onSettled(this);
+    this.resolve(o);
+  }
+}
+
+/** The handler's context; the abort signal and the logger are built only if it asks for them. */
+class LazyContext implements JobContext {
+  readonly jobId: string;
+  readonly type: JobType;
+  readonly attempt: number;
+  readonly requestId?: string;
+
+  constructor(
+    fields: Omit<JobContext, "signal" | "logger">,
+    private readonly running: RunningHandler,
+    private readonly job: Attempt,
+  ) {
+    this.jobId = fields.jobId;
+    this.type = fields.type;
+    this.attempt = fields.attempt;
+    if (fields.requestId !== undefined) this.requestId = fields.requestId;
+  }
+
+  get signal(): AbortSignal {
+    return this.running.signal();
+  }
+
+  get logger(): Logger {
+    return this.job.logger();
+  }
+}
+
+export function toError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  return new Error(typeof err === "string" ? err : JSON.stringify(err));
+}
