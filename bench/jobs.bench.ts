@@ -18,7 +18,8 @@ import { createTestDatabase } from "../tests/helpers/db.js";
 
 const N = Number(process.env.BENCH_JOBS ?? 20_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const PREFETCH = Number(process.env.BENCH_PREFETCH ?? CONCURRENCY * 8);
+// Prefetch bounds the messages (and so the group-commit batch) in flight; both runs use it.
+const PREFETCH = Number(process.env.BENCH_PREFETCH ?? CONCURRENCY * 16);
 /** Enqueue batches in flight at once, for both the engine and the raw publisher. */
 const ENQUEUE_BATCH = 500;
 const ENQUEUE_PARALLEL = 4;
@@ -169,7 +170,7 @@ async function engineRun(conn: Connection, databaseUrl: string): Promise<Rates> 
  * Rounds alternate raw and engine so both see the same neighbours on a shared machine; each
  * side's best round is compared (the ceiling of each, measured under the same conditions).
  */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 async function main(): Promise<void> {
   const conn = new Connection({ url: AMQP_URL, connectionName: "bench-jobs" });
