@@ -94,6 +94,18 @@ describe("source checks", () => {
     expect(review.status).toBe(409);
   });
 
+  it("a source answering 503 records an error outcome and leaves the product alone", async () => {
+    const imp = await importOne("check-error", doc({ images: [] }));
+    const id = await imp.productId();
+    await h.waitForStatus(id, "in_review");
+    h.site.faults.fail(503, 1);
+    await h.api("POST", "/v1/source-checks", { productIds: [id] });
+    const row = await waitFor("error check", async () => h.db.prisma.sourceCheck.findFirst({ where: { productId: id } }));
+    expect(row).toMatchObject({ outcome: "error", httpStatus: 503, error: "source answered HTTP 503" });
+    expect((await h.db.prisma.product.findUniqueOrThrow({ where: { id } })).status).toBe("in_review");
+    expect(await metricValue(h.metrics, "source_checks_total", { outcome: "error" })).toBe(1);
+  });
+
   it("the schedule queues each due product once per slot", async () => {
     const imp = await importOne("scheduled", doc());
     const id = await imp.productId();

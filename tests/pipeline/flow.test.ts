@@ -149,6 +149,22 @@ describe("pipeline happy paths", () => {
     expect(h.store.products.size).toBe(1);
   });
 
+  it("re-importing a rejected product restarts the pipeline with the new content", async () => {
+    const id = ids[1]!;
+    h.site.setProduct("lamp", { title: "Desk lamp v2", description: "Now with USB-C.", price: "49.00", currency: "EUR", images: ["red.jpg"], format: "json-ld" });
+    const res = await h.api("POST", "/v1/imports", { sourceUrl: urls[1] });
+    expect(res.status).toBe(202);
+    await waitFor("re-import starts", async () => (await h.db.prisma.productEvent.count({ where: { productId: id, fromStatus: "rejected", toStatus: "translating" } })) === 1);
+    await h.waitForStatus(id, "in_review");
+    const p = (await h.api("GET", `/v1/products/${id}`)).body;
+    expect(p).toMatchObject({ title: "Desk lamp v2", price: "49.00" });
+    expect(p.translations.map((t: { title: string }) => t.title)).toEqual(["[de] Desk lamp v2", "[fr] Desk lamp v2"]);
+    expect(p.images).toHaveLength(1);
+    expect(p.images[0]).toMatchObject({ width: 1200, height: 800 });
+    expect(p.history.map((e: { to: string }) => e.to).slice(-5)).toEqual(["in_review", "rejected", "translating", "processing_images", "in_review"]);
+    expect(await h.db.prisma.product.count({ where: { sourceUrl: urls[1] } })).toBe(1);
+  });
+
   it("a stale version is a 409, never a silent overwrite", async () => {
     const id = ids[2]!;
     const p = await h.db.prisma.product.findUniqueOrThrow({ where: { id } });
