@@ -47,3 +47,28 @@ it("redelivers a job whose worker was SIGKILLed mid-handler and completes it exa
   expect(await h.db.prisma.job.count({ where: { id: jobId } })).toBe(1);
   expect(child.lines.filter((l) => l.startsWith("done"))).toEqual([]);
 });
+
+it("stops a crash loop: a redelivered job whose attempts are used up is dead-lettered without running", async () => {
+  const engine = h.newEngine({ types: ["image"] });
+  await engine.start();
+  const { jobId } = await engine.enqueue("image", { crashes: "always" });
+  // As if six workers had claimed it and died mid-job: attempts used up, still processing.
+  await h.db.sql.query(`UPDATE jobs SET status = 'processing', attempts = max_attempts, started_at = now() WHERE id = $1`, [jobId]);
+  // Take the message and drop the channel without an ack: the broker redelivers it, flagged.
+  const ch = await h.broker.acquire();
+  const got = await waitFor("message", () => ch.basicGet({ queue: `${h.namespace}jobs.image` }));
+  expect(got.messageId).toBe(jobId);
+  await ch.close();
+
+  const runs: string[] = [];
+  engine.register("image", async (_p, ctx) => void runs.push(ctx.jobId));
+  engine.startWorkers();
+  const row = await waitFor("dead", async () => {
+    const r = await jobRow(h.db, jobId);
+    return r.status === "dead" ? r : undefined;
+  });
+  expect(runs).toEqual([]);
+  expect(row.attempts).toBe(7);
+  expect(row.lastError).toMatch(/^out of attempts: 6 attempts started and none finished/);
+  await engine.stop(1000);
+});
