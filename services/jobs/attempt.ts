@@ -13,6 +13,12 @@ export interface Ownership {
   attempt: number;
 }
 
+/** A claim queued for the next group commit: it can still be taken back. */
+export interface PendingClaim {
+  cancel(): boolean;
+  wait(): Promise<Claim | undefined>;
+}
+
 /** One attempt of one job, from delivery to outcome. */
 export class Attempt {
   private child: Logger | undefined;
@@ -23,7 +29,7 @@ export class Attempt {
     readonly attempt: number,
     private readonly baseLogger: Logger,
     /** The claim still waiting in its group-commit batch (fresh deliveries only). */
-    private readonly pendingClaim?: { result: Promise<Claim | undefined>; cancel(): boolean },
+    private readonly pendingClaim?: PendingClaim,
   ) {}
 
   /** A child logger with the job's bindings, built on first use. */
@@ -39,7 +45,7 @@ export class Attempt {
   ownership(): Ownership | Promise<Ownership | undefined> {
     if (!this.pendingClaim) return { direct: false, attempt: this.attempt };
     if (this.pendingClaim.cancel()) return { direct: true, attempt: this.attempt };
-    return this.pendingClaim.result.then(
+    return this.pendingClaim.wait().then(
       (claim) => (claim ? { direct: false, attempt: claim.attempts } : undefined),
       () => undefined,
     );

@@ -17,13 +17,54 @@ export interface BatcherOptions<T, R> {
   readonly retry?: boolean;
 }
 
-interface Pending<T, R> {
-  item: T;
-  resolve: (r: R) => void;
-  reject: (e: unknown) => void;
+/**
+ * One item's place in a batch. No promise is made unless someone waits: the engine queues a
+ * claim for every delivery and, for short jobs, takes it back before anyone waits for it.
+ */
+export class Ticket<T, R> {
   /** Taken into a batch being written: too late to cancel. */
-  taken?: boolean;
-  cancelled?: boolean;
+  taken = false;
+  cancelled = false;
+  private state: "pending" | "ok" | "failed" = "pending";
+  private value: R | undefined;
+  private error: unknown;
+  private promise: Promise<R> | undefined;
+  private resolveFn: ((r: R) => void) | undefined;
+  private rejectFn: ((e: unknown) => void) | undefined;
+
+  constructor(readonly item: T) {}
+
+  /** Takes the item back if its batch has not been written yet. */
+  cancel(): boolean {
+    if (this.taken) return false;
+    this.cancelled = true;
+    return true;
+  }
+
+  wait(): Promise<R> {
+    if (!this.promise) {
+      if (this.state === "ok") this.promise = Promise.resolve(this.value as R);
+      else if (this.state === "failed") this.promise = Promise.reject(this.error);
+      else
+        this.promise = new Promise<R>((resolve, reject) => {
+          this.resolveFn = resolve;
+          this.rejectFn = reject;
+        });
+    }
+    return this.promise;
+  }
+
+  resolve(r: R): void {
+    this.state = "ok";
+    this.value = r;
+    this.resolveFn?.(r);
+  }
+
+  reject(e: unknown): void {
+    this.state = "failed";
+    this.error = e;
+    this.rejectFn?.(e);
+  }
 }
 
 export class BatcherClosedError extends Error {
@@ -34,7 +75,7 @@ export class BatcherClosedError extends Error {
 }
 
 export class Batcher<T, R> {
-  private queue: Pending<T, R>[] = [];
+  private queue: Ticket<T, R>[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
@@ -45,29 +86,23 @@ export class Batcher<T, R> {
   constructor(private readonly opts: BatcherOptions<T, R>) {}
 
   add(item: T): Promise<R> {
-    return this.addCancellable(item).result;
+    return this.ticket(item).wait();
   }
 
-  /**
-   * Like add(), but the caller may take the item back while it still waits for its batch:
-   * cancel() returns true when the item was removed and will never be written.
-   */
-  addCancellable(item: T): { result: Promise<R>; cancel(): boolean } {
-    if (this.closed) return { result: Promise.reject(new BatcherClosedError()), cancel: () => false };
-    let entry!: Pending<T, R>;
-    const result = new Promise<R>((resolve, reject) => {
-      entry = { item, resolve, reject };
-      this.queue.push(entry);
-      if (this.queue.length >= this.opts.maxSize) this.kick();
-      else this.timer ??= setTimeout(() => this.kick(), this.opts.lingerMs);
-    });
-    const cancel = () => {
-      if (entry.taken) return false;
-      entry.cancelled = true;
-      return true;
-    };
-    return { result, cancel };
+  /** Queues an item; the ticket can wait for its result or take it back (cancel). */
+  ticket(item: T): Ticket<T, R> {
+    const t = new Ticket<T, R>(item);
+    if (this.closed) {
+      t.reject(new BatcherClosedError());
+      return t;
+    }
+    this.queue.push(t);
+    if (this.queue.length >= this.opts.maxSize) this.kick();
+    else this.timer ??= setTimeout(this.onTimer, this.opts.lingerMs);
+    return t;
   }
+
+  private readonly onTimer = (): void => this.kick();
 
   /** Writes whatever is queued now. */
   kick(): void {
@@ -100,7 +135,7 @@ export class Batcher<T, R> {
     this.abandoned = true;
   }
 
-  private async write(batch: Pending<T, R>[]): Promise<void> {
+  private async write(batch: Ticket<T, R>[]): Promise<void> {
     let delay = this.opts.retryLowMs ?? 100;
     for (let attempt = 1; ; attempt++) {
       try {

@@ -16,7 +16,7 @@ import type { Config } from "../config.js";
 import type { Database } from "../db/client.js";
 import type { Logger } from "../logger.js";
 import type { MetricsRegistry } from "../metrics-registry.js";
-import { Attempt, RunningHandler, type Outcome } from "./attempt.js";
+import { Attempt, RunningHandler, type Outcome, type PendingClaim } from "./attempt.js";
 import { Batcher } from "./batcher.js";
 import { JobTimeoutError } from "./errors.js";
 import { engineMetrics, type EngineMetrics } from "./engine-metrics.js";
@@ -478,7 +478,7 @@ export class JobEngine {
     const headerAttempt = Number(msg.headers?.[HEADERS.attempt] ?? 0) + 1;
     let attempt: number;
     let maxAttempts = this.maxAttempts;
-    let pendingClaim: { result: Promise<Claim | undefined>; cancel(): boolean } | undefined;
+    let pendingClaim: PendingClaim | undefined;
     if (msg.redelivered || !Number.isInteger(headerAttempt) || headerAttempt < 1) {
       let claim: Claim | undefined;
       try {
@@ -505,8 +505,7 @@ export class JobEngine {
       }
     } else {
       attempt = headerAttempt;
-      pendingClaim = this.claims.addCancellable(jobId);
-      pendingClaim.result.catch(() => undefined);
+      pendingClaim = this.claims.ticket(jobId);
     }
     const job = new Attempt(jobId, type, attempt, this.logger, pendingClaim);
 
