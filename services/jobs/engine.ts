@@ -7,7 +7,11 @@
  * the outcome (`completed`, `failed` with the retry due time, or `dead`) and only then acks.
  * A failed attempt is published to the delay queue of its backoff level, which dead-letters
  * it back into the work queue when the delay has passed. State writes are group-committed:
- * claims and outcomes that arrive within a few milliseconds share one statement.
+ * claims and outcomes that arrive within a few milliseconds share one statement, and a
+ * handler that finishes inside that window takes its claim back, so a short job costs one
+ * row write after its insert. Attempts are counted in the x-attempt header and in the table;
+ * a redelivery (worker or channel died) is claimed before it runs, so a crash loop ends in
+ * `dead` after the configured attempts; the queue's x-delivery-limit is only a backstop.
  */
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
