@@ -57,7 +57,7 @@ export class PipelineService {
   // ------------------------------------------------------------------ imports
   async createImport(sourceUrls: readonly string[], requestId?: string): Promise<{ importId: string; items: { sourceUrl: string; jobId: string }[] }> {
     const urls = [...new Set(sourceUrls)];
-    for (const url of urls) await this.checkSourceUrl(url);
+    await Promise.all(urls.map((url) => this.checkSourceUrl(url)));
     const importId = uuidv7();
     const items = urls.map((sourceUrl) => ({ sourceUrl, jobId: nameUuid(`import:${importId}:${sourceUrl}`) }));
     await this.prisma.import.create({
