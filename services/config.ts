@@ -4,6 +4,7 @@
  * fresh machine.
  */
 import { z } from "zod";
+import { JOB_TYPES } from "./jobs/types.js";
 
 const csv = z
   .string()
@@ -27,8 +28,13 @@ export const configSchema = z.object({
   AMQP_URL: z.string().url().default("amqp://guest:guest@127.0.0.1:5672"),
   /** How long start-up waits for the broker before giving up with a clear message. */
   AMQP_CONNECT_TIMEOUT_MS: int(5000),
-  /** Which roles this process runs: the API, the workers, or both. */
+  /**
+   * Which roles this process runs: the API, the workers, the scheduler, or all. Every process
+   * serves /healthz, /readyz and /metrics on PORT; only the api role serves /v1.
+   */
   ROLES: csv.pipe(z.array(z.enum(["api", "workers", "scheduler"]))).default(["api", "workers", "scheduler"]),
+  /** Which job types this process's workers consume (one Deployment per type in production). */
+  JOB_TYPES: csv.pipe(z.array(z.enum(JOB_TYPES))).default([...JOB_TYPES]),
   /** Bearer tokens allowed to call mutating endpoints. */
   API_TOKENS: csv.default(["dev-token"]),
   /** Bearer tokens allowed to call /v1/admin/*. */

@@ -49,10 +49,9 @@ async function main(): Promise<void> {
   const platform = createPlatform({ config, logger, metrics, db, broker });
   await platform.start();
   logger.info({ roles: config.ROLES, targetLanguages: config.TARGET_LANGUAGES }, "pipeline started");
-  if (config.ROLES.includes("api")) {
-    await platform.listen(config.PORT, config.HOST);
-    logger.info({ url: `http://${config.HOST}:${config.PORT}` }, "API listening");
-  }
+  // Every role listens: the API serves /v1; workers and the scheduler serve the probes and /metrics.
+  await platform.listen(config.PORT, config.HOST);
+  logger.info({ url: `http://${config.HOST}:${config.PORT}`, api: config.ROLES.includes("api") }, "listening");
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -104,12 +104,10 @@ export function createPlatform(opts: PlatformOptions): Platform {
     readiness,
     bodyLimit: config.BODY_LIMIT,
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
-    routers: [
-      importsRouter({ service, tokens }),
-      productsRouter({ service, tokens }),
-      sourceChecksRouter({ service, tokens }),
-      ...jobs.routers,
-    ],
+    // Worker and scheduler processes serve only the health and metrics endpoints.
+    routers: config.ROLES.includes("api")
+      ? [importsRouter({ service, tokens }), productsRouter({ service, tokens }), sourceChecksRouter({ service, tokens }), ...jobs.routers]
+      : [],
     ...opts.app,
   });
 
@@ -121,7 +119,7 @@ export function createPlatform(opts: PlatformOptions): Platform {
     sourceChecks,
     async start() {
       await jobs.start();
-      if (config.ROLES.includes("workers")) jobs.engine.startWorkers();
+      if (config.ROLES.includes("workers")) jobs.engine.startWorkers(config.JOB_TYPES);
       if (config.ROLES.includes("scheduler")) {
         jobs.startSchedulers();
         sourceChecks.start();

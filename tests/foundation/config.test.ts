@@ -37,3 +37,11 @@ describe("service configuration", () => {
     expect((error as Error).message).toContain(key);
   });
 });
+
+describe("process roles", () => {
+  it("consumes every job type by default and a chosen subset when JOB_TYPES is set", () => {
+    expect(loadConfig({}).JOB_TYPES).toEqual(["import", "translation", "image", "source_check", "push"]);
+    expect(loadConfig({ ROLES: "workers", JOB_TYPES: "image" })).toMatchObject({ ROLES: ["workers"], JOB_TYPES: ["image"] });
+    expect(() => loadConfig({ JOB_TYPES: "images" })).toThrow(/JOB_TYPES/);
+  });
+});

@@ -66,6 +66,21 @@ describe("npm start", () => {
     expect(await proc.exited).toBe(0);
   }, 40_000);
 
+  it("runs a worker-only process that serves probes and metrics but no API, for the chosen job types", async () => {
+    const port = await freePort();
+    const proc = start({ PORT: String(port), ROLES: "workers", JOB_TYPES: "image" });
+    running = proc.child;
+    await waitForHealth(`http://127.0.0.1:${port}/healthz`, 20_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${proc.output()}`);
+    });
+    expect((await fetch(`http://127.0.0.1:${port}/v1/products`)).status).toBe(404);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/worker_concurrency\{type="image"\} [1-9]/);
+    expect(metrics).not.toMatch(/worker_concurrency\{type="import"\} [1-9]/);
+    proc.child.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+  }, 40_000);
+
   it("stops within seconds, saying what to start, when the broker is unreachable", async () => {
     const port = await freePort();
     const closed = await freePort();
