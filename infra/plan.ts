@@ -1,6 +1,8 @@
+// Before @pulumi/pulumi loads: the program (testing/stacks.js) is imported on first render, not
+// statically, since Node runs an imported CommonJS module (@pulumi/*) ahead of its ESM siblings.
+import "./testing/lazy-deps.js";
 import type { ArtifactSource } from "../synth/artifact.js";
 import type { PlannedResource } from "./testing/mocks.js";
-import { renderStackByName } from "./testing/stacks.js";
 import type { StackName } from "./testing/stacks.js";
 
 /** Sorts object keys deeply so the JSON is byte-stable across runs. */
@@ -22,6 +24,7 @@ function stable(value: unknown): unknown {
  * redacted, sorted by type and name. The root Stack resource is left out.
  */
 export async function renderPlan(stack: StackName): Promise<PlannedResource[]> {
+  const { renderStackByName } = await import("./testing/stacks.js");
   const { resources } = await renderStackByName(stack);
   return resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => stable(r) as PlannedResource);
 }

@@ -156,8 +156,39 @@ function recordDependencies(into: Map<string, string[]>): void {
  * Runs `program(cfg)` for one stack under fresh mocks and returns every registered resource,
  * sorted by type then name. setMocks is process-global, so stacks are rendered one at a time
  * (callers must not interleave calls).
+ *
+ * The runtime records a stack trace on each of the thousands of promises it creates
+ * (debuggablePromise: `new Error().stack`, only read for PULUMI_DEBUG_PROMISE_LEAKS) and a
+ * source-mapped one on each resource (its source position, which the mocks ignore): about half the
+ * CPU time of a render under tsx. Stacks are therefore rendered with Error.stackTraceLimit = 0 and
+ * source maps off; if the program fails, it is rendered again with both restored, so the error
+ * keeps its usual stack.
  */
 export async function renderStack(
+  stackName: string,
+  cfg: StackConfig,
+  program: (cfg: StackConfig) => Record<string, unknown> | Promise<Record<string, unknown>>,
+): Promise<RenderedStack> {
+  if (process.env["PULUMI_DEBUG_PROMISE_LEAKS"]) return renderOnce(stackName, cfg, program);
+  const limit = Error.stackTraceLimit;
+  const sourceMaps = process.sourceMapsEnabled;
+  const restore = () => {
+    Error.stackTraceLimit = limit;
+    if (sourceMaps) process.setSourceMapsEnabled(true);
+  };
+  Error.stackTraceLimit = 0;
+  if (sourceMaps) process.setSourceMapsEnabled(false);
+  try {
+    return await renderOnce(stackName, cfg, program);
+  } catch {
+    restore();
+    return await renderOnce(stackName, cfg, program);
+  } finally {
+    restore();
+  }
+}
+
+async function renderOnce(
   stackName: string,
   cfg: StackConfig,
   program: (cfg: StackConfig) => Record<string, unknown> | Promise<Record<string, unknown>>,
@@ -166,9 +197,17 @@ export async function renderStack(
   await pulumi.runtime.setMocks(mocks, "platform", stackName, false);
   const dependencies = new Map<string, string[]>();
   recordDependencies(dependencies);
-  const outputs = await pulumi.runtime.runInPulumiStack(async () => program(cfg));
   // waitForRPCs is exported by the runtime but not declared: it drains pending registrations.
-  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  const drain = () => (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  let outputs: unknown;
+  try {
+    outputs = await pulumi.runtime.runInPulumiStack(async () => program(cfg));
+  } catch (err) {
+    // Let this run's registrations settle before anyone installs new mocks.
+    await drain().catch(() => undefined);
+    throw err;
+  }
+  await drain();
   const resources = [...mocks.resources].sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type.localeCompare(b.type)));
   return { resources, outputs: (outputs ?? {}) as Record<string, unknown>, dependencies };
 }
