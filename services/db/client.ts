@@ -94,7 +94,10 @@ async function openPglite(opts: DatabaseOptions): Promise<Database> {
     query: async <T>(text: string, params?: unknown[]) => ({ rows: (await db.query<T>(text, params)).rows }),
     exec: async (text: string) => void (await db.exec(text)),
   };
-  if (opts.migrate ?? true) opts.onMigrated?.(await applyMigrations(sql));
+  if (opts.migrate ?? true) {
+    const result = await applyMigrations(sql);
+    opts.onMigrated?.(result);
+  }
   const prisma = instrument(new PrismaClient({ adapter: new PrismaPGlite(db) }), opts.metrics);
   return {
     prisma,

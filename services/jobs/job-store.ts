@@ -83,8 +83,9 @@ export class JobStore {
     if (jobs.length === 0) return new Set();
     const r = await this.sql.query<{ id: string }>(
       `INSERT INTO jobs (id, type, status, payload, attempts, max_attempts, request_id, published, created_at, updated_at)
-       SELECT v.id, v.type, 'pending', v.payload, 0, v.max_attempts, v.request_id, false, $6, $6
-       FROM unnest($1::uuid[], $2::"JobType"[], $3::jsonb[], $4::int[], $5::text[])
+       SELECT v.id, v.type::"JobType", 'pending', v.payload, 0, v.max_attempts, v.request_id, false, $6, $6
+       -- The type travels as text[]: embedded PGlite cannot bind an enum array parameter.
+       FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::int[], $5::text[])
          AS v(id, type, payload, max_attempts, request_id)
        ON CONFLICT (id) DO NOTHING
        RETURNING id`,
