@@ -75,6 +75,15 @@ const iso = (d: Date) => d.toISOString();
 // (status, type) index (its estimate for a fresh backlog is far too low) instead of fetching
 // the few rows of the batch.
 
+/**
+ * Which rows an outcome may finish: the attempt this worker recorded as processing, or, for a
+ * "direct" outcome (a short job whose processing write was folded into it), the attempt before.
+ * A stale or duplicate outcome matches nothing and leaves the row alone.
+ */
+const FINISH_GUARD = `WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND (
+         (NOT v.direct AND j.status::text = 'processing' AND j.attempts = v.attempt)
+         OR (v.direct AND j.status::text IN ('pending', 'failed') AND j.attempts = v.attempt - 1))`;
+
 export class JobStore {
   constructor(private readonly sql: SqlExecutor) {}
 
@@ -171,9 +180,7 @@ export class JobStore {
          updated_at = v.finished_at
        FROM unnest($1::uuid[], $2::int[], $3::bool[], $4::timestamptz[], $5::timestamptz[], $6::int[])
          AS v(id, attempt, direct, started_at, finished_at, duration_ms)
-       WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND (
-         (NOT v.direct AND j.status::text = 'processing' AND j.attempts = v.attempt)
-         OR (v.direct AND j.status::text IN ('pending', 'failed') AND j.attempts = v.attempt - 1))
+       ${FINISH_GUARD}
        RETURNING j.id`,
       [
         rows.map((x) => x.id),
@@ -206,9 +213,7 @@ export class JobStore {
        FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::text[], $7::text[], $8::jsonb[], $9::timestamptz[],
                    $10::bool[], $11::timestamptz[])
          AS v(id, attempt, status, finished_at, duration_ms, error, stack, entry, run_at, direct, started_at)
-       WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND (
-         (NOT v.direct AND j.status::text = 'processing' AND j.attempts = v.attempt)
-         OR (v.direct AND j.status::text IN ('pending', 'failed') AND j.attempts = v.attempt - 1))
+       ${FINISH_GUARD}
        RETURNING j.id`,
       [
         rows.map((x) => x.id),

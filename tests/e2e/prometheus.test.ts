@@ -17,7 +17,8 @@ import { createApp } from "../../services/api/app.js";
 import { silentLogger } from "../../services/logger.js";
 import { MetricsRegistry } from "../../services/metrics-registry.js";
 import { APP_METRICS } from "../../services/metrics.js";
-import { eventually, freePort, startProcess, type Running } from "../helpers/processes.js";
+import { freePort, startProcess, type Running } from "../helpers/processes.js";
+import { waitFor } from "../helpers/wait.js";
 
 interface PromRule {
   name: string;
@@ -63,7 +64,7 @@ describe("rules and dashboards in a real Prometheus", () => {
       `--web.listen-address=127.0.0.1:${port}`,
       "--log.level=warn",
     ]);
-    await eventually("Prometheus to be ready", async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined), 30_000).catch((err: Error) => {
+    await waitFor("Prometheus to be ready", async () => (await fetch(`${promUrl}/-/ready`)).ok, 30_000, 250, true).catch((err: Error) => {
       throw new Error(`${err.message}\n${prometheus.output()}`);
     });
     // Some traffic, so the HTTP series exist.
@@ -82,16 +83,13 @@ describe("rules and dashboards in a real Prometheus", () => {
   }
 
   it("scrapes the API's metrics endpoint", async () => {
-    await eventually("the api target to be up", async () => {
-      const r = await query('up{job="api"} == 1');
-      return r.data?.result.length ? true : undefined;
-    });
+    await waitFor("the api target to be up", async () => (await query('up{job="api"} == 1')).data?.result.length, 30_000, 250);
   });
 
   it("evaluates every rule without error", async () => {
     const expected = ruleGroups("prod").flatMap((g) => g.rules).length;
     expect(expected).toBeGreaterThan(20);
-    const rules = await eventually(
+    const rules = await waitFor(
       "every rule to have been evaluated",
       async () => {
         const body = (await (await fetch(`${promUrl}/api/v1/rules`)).json()) as { data: { groups: { rules: PromRule[] }[] } };
@@ -99,16 +97,22 @@ describe("rules and dashboards in a real Prometheus", () => {
         return all.length === expected && all.every((r) => r.health !== "unknown") ? all : undefined;
       },
       30_000,
+      250,
     );
     const broken = rules.filter((r) => r.health !== "ok").map((r) => `${r.name}: ${r.lastError}`);
     expect(broken).toEqual([]);
   });
 
   it("fires the Watchdog", async () => {
-    await eventually("the Watchdog to fire", async () => {
-      const body = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as { data: { alerts: { labels: { alertname: string }; state: string }[] } };
-      return body.data.alerts.some((a) => a.labels.alertname === "Watchdog" && a.state === "firing") ? true : undefined;
-    });
+    await waitFor(
+      "the Watchdog to fire",
+      async () => {
+        const body = (await (await fetch(`${promUrl}/api/v1/alerts`)).json()) as { data: { alerts: { labels: { alertname: string }; state: string }[] } };
+        return body.data.alerts.some((a) => a.labels.alertname === "Watchdog" && a.state === "firing");
+      },
+      30_000,
+      250,
+    );
   });
 
   it("accepts every dashboard panel query", async () => {

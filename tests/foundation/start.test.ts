@@ -3,22 +3,12 @@
  * Runs the real entry point as a child process.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/processes.js";
+import { waitFor } from "../helpers/wait.js";
 
 const tsx = join("node_modules", ".bin", "tsx");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 function start(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "DATABASE_URL" && k !== "AMQP_URL"));
@@ -30,18 +20,8 @@ function start(env: Record<string, string>): { child: ChildProcess; output: () =
   return { child, output: () => out, exited };
 }
 
-async function waitForHealth(url: string, ms: number): Promise<number> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    try {
-      const r = await fetch(url);
-      if (r.ok) return Date.now() - t0;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`no healthy answer from ${url} within ${ms} ms`);
+async function waitForHealth(url: string, ms: number): Promise<void> {
+  await waitFor(`a healthy answer from ${url}`, async () => (await fetch(url)).ok, ms, 200, true);
 }
 
 describe("npm start", () => {

@@ -38,19 +38,3 @@ export function startProcess(cmd: string, args: string[]): Running {
     },
   };
 }
-
-/** Polls until fn returns a value (not undefined) or the time is up. */
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000, every = 250): Promise<T> {
-  const t0 = Date.now();
-  let last: unknown;
-  while (Date.now() - t0 < ms) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, every));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-}

@@ -85,15 +85,7 @@ export async function harness(tag: string): Promise<Harness> {
   };
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 25): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor } from "../helpers/wait.js";
 
 export async function jobRow(db: Database, id: string) {
   return db.prisma.job.findUniqueOrThrow({ where: { id } });

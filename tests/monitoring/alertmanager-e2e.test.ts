@@ -16,6 +16,8 @@ import { stringify } from "yaml";
 import { alertmanagerConfig } from "../../alerts/alertmanager.js";
 import { ruleGroups } from "../../alerts/rules/index.js";
 import type { AlertingRule } from "../../alerts/rules/index.js";
+import { freePort } from "../helpers/processes.js";
+import { waitFor as waitUntil } from "../helpers/wait.js";
 import { tempDir, writeFiles } from "./helpers.js";
 
 const ALERTMANAGER = "/usr/bin/prometheus-alertmanager";
@@ -33,22 +35,11 @@ let am: ChildProcess | undefined;
 let amUrl = "";
 let amLog = "";
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; alertmanager log:\n${amLog.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** Waits like every test does, and on time-out shows what Alertmanager logged. */
+function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  return waitUntil(what, fn, timeoutMs, 200, true).catch((err: Error) => {
+    throw new Error(`${err.message}; alertmanager log:\n${amLog.slice(-3000)}`);
+  });
 }
 
 const rule = (name: string, severity: string): AlertingRule => {
@@ -114,13 +105,7 @@ beforeAll(async () => {
   ]);
   am.stdout?.on("data", (c: Buffer) => (amLog += c.toString()));
   am.stderr?.on("data", (c: Buffer) => (amLog += c.toString()));
-  await waitFor("alertmanager ready", async () => {
-    try {
-      return (await fetch(`${amUrl}/-/ready`)).ok ? true : undefined;
-    } catch {
-      return undefined;
-    }
-  });
+  await waitFor("alertmanager ready", async () => (await fetch(`${amUrl}/-/ready`)).ok || undefined);
 }, 60_000);
 
 afterAll(async () => {

@@ -16,6 +16,7 @@ import { MetricsRegistry } from "../../services/metrics-registry.js";
 import { createPlatform, type Platform } from "../../services/platform.js";
 import { openTestDatabase } from "../helpers/db.js";
 import { LibreTranslateStandin, SourceSite, StoreStandin } from "./standins/index.js";
+import { waitFor as waitUntil } from "../helpers/wait.js";
 
 export const AMQP_URL = process.env.TEST_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 export const TOKEN = "test-token";
@@ -40,14 +41,9 @@ export interface PipelineHarness {
   close(): Promise<void>;
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+/** The shared poller, with the longer defaults the pipeline's multi-hop flows need. */
+export function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+  return waitUntil(what, fn, timeoutMs, everyMs);
 }
 
 export async function startHarness(env: Record<string, string> = {}): Promise<PipelineHarness> {
