@@ -7,10 +7,10 @@ import { randomUUID } from "node:crypto";
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from "express";
 import { rateLimit } from "express-rate-limit";
 import helmet from "helmet";
-import { pinoHttp } from "pino-http";
 import type { Logger } from "../logger.js";
 import type { MetricsRegistry } from "../metrics-registry.js";
 import { httpMetrics } from "./http-metrics.js";
+import { requestLog } from "./request-log.js";
 import { notFound, problemHandler, sendProblem, HttpProblem } from "./problem.js";
 
 export type ReadinessCheck = () => Promise<void>;
@@ -44,18 +44,7 @@ export function createApp(opts: AppOptions): Express {
     next();
   });
   if (opts.requestLogging ?? true) {
-    app.use(
-      pinoHttp({
-        logger: opts.logger,
-        genReqId: (req) => (req as unknown as { id: string }).id,
-        serializers: {
-          req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        },
-        customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
-        autoLogging: { ignore: (req) => req.url === "/metrics" || req.url === "/healthz" },
-      }),
-    );
+    app.use(requestLog(opts.logger, { ignore: (path) => path === "/metrics" || path === "/healthz" }));
   }
   if (opts.httpMetrics ?? true) app.use(httpMetrics(opts.metrics));
 
