@@ -10,6 +10,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { WORKLOADS, monitoringConfig } from "../alerts/config.js";
 import { workQueue } from "../services/jobs/topology.js";
 import { httpRequestsTotal } from "../services/metrics.js";
@@ -111,7 +112,16 @@ export function workloads(ctx: PlatformContext, args: WorkloadsArgs): Workloads 
       new k8s.core.v1.ServiceAccount(name(`sa-${sa}`), { metadata: meta(cfg, sa, namespace, {}, { "eks.amazonaws.com/role-arn": role.arn }), automountServiceAccountToken: true }, base),
     ]),
   );
-  const appSecret = new k8s.core.v1.Secret(name("app-secrets"), { metadata: meta(cfg, "app-secrets", namespace), type: "Opaque", stringData: { DATABASE_URL: args.databaseUrl, AMQP_URL: args.amqpUrl } }, base);
+  // Bearer tokens for the API's mutating endpoints and for /v1/admin (the service refuses to start
+  // in production without them). Read them with `kubectl get secret app-secrets`; rotate by
+  // replacing the RandomPassword (pulumi up --replace <urn>), which rolls the pods.
+  const apiToken = pulumi.secret(new random.RandomPassword(name("api-token"), { length: 40, special: false }, base).result);
+  const adminToken = pulumi.secret(new random.RandomPassword(name("admin-token"), { length: 40, special: false }, base).result);
+  const appSecret = new k8s.core.v1.Secret(
+    name("app-secrets"),
+    { metadata: meta(cfg, "app-secrets", namespace), type: "Opaque", stringData: { DATABASE_URL: args.databaseUrl, AMQP_URL: args.amqpUrl, API_TOKENS: apiToken, ADMIN_TOKENS: adminToken } },
+    base,
+  );
 
   const commonEnv = [
     { name: "NODE_ENV", value: "production" },
@@ -123,7 +133,15 @@ export function workloads(ctx: PlatformContext, args: WorkloadsArgs): Workloads 
     { name: "BLOCK_PRIVATE_SOURCES", value: "true" },
     { name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "app-secrets", key: "DATABASE_URL" } } },
     { name: "AMQP_URL", valueFrom: { secretKeyRef: { name: "app-secrets", key: "AMQP_URL" } } },
+    { name: "API_TOKENS", valueFrom: { secretKeyRef: { name: "app-secrets", key: "API_TOKENS" } } },
+    { name: "ADMIN_TOKENS", valueFrom: { secretKeyRef: { name: "app-secrets", key: "ADMIN_TOKENS" } } },
   ];
+  // Worker and scheduler processes serve /healthz, /readyz and /metrics on APP_PORT too.
+  const opsProbes = {
+    ports: [{ name: "metrics", containerPort: APP_PORT }],
+    readinessProbe: { httpGet: { path: "/readyz", port: "metrics" }, periodSeconds: 10, failureThreshold: 3 },
+    livenessProbe: { httpGet: { path: "/healthz", port: "metrics" }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },
+  };
   const podBase = (sa: string) => ({ serviceAccountName: sa, securityContext: POD_SECURITY, volumes: [TMP_VOLUME], automountServiceAccountToken: true });
   const container = (cname: string, extra: Record<string, unknown>) => ({ name: cname, image, imagePullPolicy: "IfNotPresent", securityContext: CONTAINER_SECURITY, volumeMounts: [TMP_MOUNT], ...extra });
 
@@ -284,6 +302,7 @@ export function workloads(ctx: PlatformContext, args: WorkloadsArgs): Workloads 
               containers: [
                 container("worker", {
                   env: [...commonEnv, { name: "ROLES", value: "workers" }, { name: "JOB_TYPES", value: type }],
+                  ...opsProbes,
                   resources: type === "image" ? resources("500m", "512Mi", "2", "1Gi") : resources("200m", "256Mi", "1", "512Mi"),
                 }),
               ],
@@ -323,7 +342,7 @@ export function workloads(ctx: PlatformContext, args: WorkloadsArgs): Workloads 
         selector: { matchLabels: { "app.kubernetes.io/name": "scheduler" } },
         template: {
           metadata: { labels: { "app.kubernetes.io/name": "scheduler", "app.kubernetes.io/component": "scheduler", environment: cfg.environment, owner: cfg.owner } },
-          spec: { ...podBase("scheduler"), containers: [container("scheduler", { env: [...commonEnv, { name: "ROLES", value: "scheduler" }], resources: resources("100m", "128Mi", "500m", "256Mi") })] },
+          spec: { ...podBase("scheduler"), containers: [container("scheduler", { env: [...commonEnv, { name: "ROLES", value: "scheduler" }], ...opsProbes, resources: resources("100m", "128Mi", "500m", "256Mi") })] },
         },
       },
     },

@@ -100,8 +100,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`));
   }
-  if (result.data.STORAGE_DRIVER === "s3" && !result.data.S3_BUCKET) {
-    throw new ConfigError(["S3_BUCKET: required when STORAGE_DRIVER=s3"]);
+  const problems: string[] = [];
+  if (result.data.STORAGE_DRIVER === "s3" && !result.data.S3_BUCKET) problems.push("S3_BUCKET: required when STORAGE_DRIVER=s3");
+  if (result.data.NODE_ENV === "production") {
+    // The local defaults are public knowledge; production must bring its own tokens and database.
+    for (const key of ["API_TOKENS", "ADMIN_TOKENS"] as const) {
+      if (defined[key] === undefined) problems.push(`${key}: required when NODE_ENV=production`);
+      else if (result.data[key].some((t) => t.length < 24)) problems.push(`${key}: every token must be at least 24 characters in production`);
+    }
+    if (!result.data.DATABASE_URL) problems.push("DATABASE_URL: required when NODE_ENV=production (the embedded database is for local runs)");
   }
+  if (problems.length > 0) throw new ConfigError(problems);
   return result.data;
 }

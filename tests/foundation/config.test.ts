@@ -45,3 +45,25 @@ describe("process roles", () => {
     expect(() => loadConfig({ JOB_TYPES: "images" })).toThrow(/JOB_TYPES/);
   });
 });
+
+describe("production configuration", () => {
+  const prod = {
+    NODE_ENV: "production",
+    DATABASE_URL: "postgresql://app@db.internal:5432/app",
+    API_TOKENS: "a".repeat(32),
+    ADMIN_TOKENS: "b".repeat(32),
+  };
+
+  it("accepts explicit tokens and a database", () => {
+    expect(loadConfig(prod).API_TOKENS).toEqual(["a".repeat(32)]);
+  });
+
+  it.each([
+    [{ API_TOKENS: undefined }, "API_TOKENS: required"],
+    [{ ADMIN_TOKENS: undefined }, "ADMIN_TOKENS: required"],
+    [{ API_TOKENS: "dev-token" }, "API_TOKENS: every token must be at least 24"],
+    [{ DATABASE_URL: undefined }, "DATABASE_URL: required"],
+  ])("refuses the local defaults: %o", (change, message) => {
+    expect(() => loadConfig({ ...prod, ...change })).toThrow(message);
+  });
+});
