@@ -10,6 +10,8 @@ import { THRESHOLDS } from "../thresholds.js";
 import { DASHBOARD_UIDS } from "../../dashboards/uids.js";
 
 const T = THRESHOLDS;
+/** Client-side p95 query latency; the alert and its runbook query share it. */
+const dbQueryP95 = `histogram_quantile(0.95, sum by (le, model, operation) (rate(${bucket(dbQueryDuration)}[5m])))`;
 
 export function databaseAlerts(env: Environment): AlertDefinition[] {
   const ns = monitoringConfig(env).namespace;
@@ -100,7 +102,7 @@ export function databaseAlerts(env: Environment): AlertDefinition[] {
     },
     {
       name: "DatabaseSlowQueries",
-      expr: `histogram_quantile(0.95, sum by (le, model, operation) (rate(${bucket(dbQueryDuration)}[5m]))) > ${T.dbQueryP95Seconds}`,
+      expr: `${dbQueryP95} > ${T.dbQueryP95Seconds}`,
       for: "10m",
       severity: SEVERITY.warning,
       team: TEAMS.platform,
@@ -124,7 +126,7 @@ export function databaseAlerts(env: Environment): AlertDefinition[] {
       runbook: {
         whatIsHappening: `The application sees a p95 above ${T.dbQueryP95Seconds * 1000} ms for one model/operation for 10 minutes.`,
         impact: "API latency and job throughput degrade; the latency SLO may start burning.",
-        queries: [{ purpose: "p95 by model and operation", promql: `histogram_quantile(0.95, sum by (le, model, operation) (rate(${bucket(dbQueryDuration)}[5m])))` }],
+        queries: [{ purpose: "p95 by model and operation", promql: dbQueryP95 }],
         commands: [
           { purpose: "Slowest statements", command: "psql \"$DATABASE_URL\" -c \"SELECT queryid, calls, round(mean_exec_time) AS ms, left(query, 80) FROM pg_stat_statements ORDER BY mean_exec_time DESC LIMIT 10\"" },
           { purpose: "Locks waiting", command: "psql \"$DATABASE_URL\" -c \"SELECT pid, wait_event_type, wait_event, left(query, 80) FROM pg_stat_activity WHERE wait_event IS NOT NULL\"" },

@@ -29,6 +29,8 @@ export const TRANSLATION_QUEUE = workQueue("translation");
 /** Every other work queue (retry delay queues and dead-letter queues are excluded on purpose). */
 export const OTHER_WORK_QUEUES = JOB_TYPES.filter((t) => t !== "translation").map((t) => workQueue(t));
 const otherQueuesMatcher = `queue=~${JSON.stringify(OTHER_WORK_QUEUES.map(escapeRegex).join("|"))}`;
+/** Busy time over handler slots per job type; the alert and its runbook query share it. */
+const workerUtilization = `sum by (type) (rate(${sel(workerBusySecondsTotal)}[5m])) / sum by (type) (${sel(workerConcurrency)})`;
 
 export function jobAlerts(env: Environment): AlertDefinition[] {
   const ns = monitoringConfig(env).namespace;
@@ -173,7 +175,7 @@ export function jobAlerts(env: Environment): AlertDefinition[] {
     },
     {
       name: "WorkerSaturated",
-      expr: `sum by (type) (rate(${sel(workerBusySecondsTotal)}[5m])) / sum by (type) (${sel(workerConcurrency)}) > ${T.workerUtilization}`,
+      expr: `${workerUtilization} > ${T.workerUtilization}`,
       for: "15m",
       severity: SEVERITY.warning,
       team: TEAMS.platform,
@@ -187,7 +189,7 @@ export function jobAlerts(env: Environment): AlertDefinition[] {
       runbook: {
         whatIsHappening: `Handler slots of one job type have been more than ${T.workerUtilization * 100}% busy for 15 minutes: work arrives as fast as it can be processed.`,
         impact: "Queues grow; the pipeline step behind them slows down.",
-        queries: [{ purpose: "Utilization per type", promql: `sum by (type) (rate(${sel(workerBusySecondsTotal)}[5m])) / sum by (type) (${sel(workerConcurrency)})` }],
+        queries: [{ purpose: "Utilization per type", promql: workerUtilization }],
         commands: [{ purpose: "Worker replicas and CPU", command: `kubectl -n ${ns} get deploy -l app.kubernetes.io/component=worker && kubectl -n ${ns} top pods -l app.kubernetes.io/component=worker` }],
         mitigation: ["Scale the workers (replicas or concurrency) if the dependency behind the handler can take more load; otherwise accept the backlog."],
         escalation: "Chat only; platform team in working hours.",

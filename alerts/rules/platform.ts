@@ -22,6 +22,12 @@ const T = THRESHOLDS;
 /** Filesystems that are not real disks. */
 const VIRTUAL_FS = 'fstype!~"tmpfs|overlay|squashfs|nsfs"';
 
+// Each node signal is written once: the alert compares it with its threshold, and the runbook
+// shows the same expression for diagnosis.
+const nodeCpuBusyRatio = `1 - avg by (instance) (rate(${sel(nodeCpuSecondsTotal, { mode: "idle" })}[5m]))`;
+const nodeMemoryUsedRatio = `1 - (${sel(nodeMemoryMemAvailableBytes)} / ${sel(nodeMemoryMemTotalBytes)})`;
+const filesystemUsedRatio = `1 - (${sel(nodeFilesystemAvailBytes, VIRTUAL_FS)} / ${sel(nodeFilesystemSizeBytes, VIRTUAL_FS)})`;
+
 export function platformAlerts(env: Environment): AlertDefinition[] {
   const ns = monitoringConfig(env).namespace;
   /** User-facing tier: the API's Argo Rollout and the frontend's static site. */
@@ -101,7 +107,7 @@ export function platformAlerts(env: Environment): AlertDefinition[] {
     },
     {
       name: "NodeHighCpu",
-      expr: `1 - avg by (instance) (rate(${sel(nodeCpuSecondsTotal, { mode: "idle" })}[5m])) > ${T.nodeCpuRatio}`,
+      expr: `${nodeCpuBusyRatio} > ${T.nodeCpuRatio}`,
       for: "15m",
       severity: SEVERITY.warning,
       team: TEAMS.platform,
@@ -115,7 +121,7 @@ export function platformAlerts(env: Environment): AlertDefinition[] {
       runbook: {
         whatIsHappening: `A node's CPU has been more than ${T.nodeCpuRatio * 100}% busy for 15 minutes.`,
         impact: "Pods on the node are slowed down or throttled; latency may rise. Not user-visible by itself.",
-        queries: [{ purpose: "Busy ratio per node", promql: `1 - avg by (instance) (rate(${sel(nodeCpuSecondsTotal, { mode: "idle" })}[5m]))` }],
+        queries: [{ purpose: "Busy ratio per node", promql: nodeCpuBusyRatio }],
         commands: [
           { purpose: "Node usage", command: "kubectl top nodes" },
           { purpose: "Heaviest pods", command: "kubectl top pods -A --sort-by=cpu | head -15" },
@@ -126,7 +132,7 @@ export function platformAlerts(env: Environment): AlertDefinition[] {
     },
     {
       name: "NodeHighMemory",
-      expr: `1 - (${sel(nodeMemoryMemAvailableBytes)} / ${sel(nodeMemoryMemTotalBytes)}) > ${T.nodeMemoryRatio}`,
+      expr: `${nodeMemoryUsedRatio} > ${T.nodeMemoryRatio}`,
       for: "5m",
       severity: SEVERITY.warning,
       team: TEAMS.platform,
@@ -150,7 +156,7 @@ export function platformAlerts(env: Environment): AlertDefinition[] {
       runbook: {
         whatIsHappening: `Less than ${Math.round((1 - T.nodeMemoryRatio) * 100)}% of a node's memory is available for 5 minutes.`,
         impact: "The kernel may OOM-kill pods or the kubelet may evict them.",
-        queries: [{ purpose: "Used ratio per node", promql: `1 - (${sel(nodeMemoryMemAvailableBytes)} / ${sel(nodeMemoryMemTotalBytes)})` }],
+        queries: [{ purpose: "Used ratio per node", promql: nodeMemoryUsedRatio }],
         commands: [
           { purpose: "Heaviest pods", command: "kubectl top pods -A --sort-by=memory | head -15" },
           { purpose: "Recent OOM kills", command: "kubectl get events -A --field-selector reason=OOMKilling" },
@@ -161,7 +167,7 @@ export function platformAlerts(env: Environment): AlertDefinition[] {
     },
     {
       name: "NodeDiskSpaceLow",
-      expr: `1 - (${sel(nodeFilesystemAvailBytes, VIRTUAL_FS)} / ${sel(nodeFilesystemSizeBytes, VIRTUAL_FS)}) > ${T.diskUsedRatio}`,
+      expr: `${filesystemUsedRatio} > ${T.diskUsedRatio}`,
       for: "10m",
       severity: SEVERITY.warning,
       team: TEAMS.platform,
@@ -186,7 +192,7 @@ export function platformAlerts(env: Environment): AlertDefinition[] {
       runbook: {
         whatIsHappening: `A real (non-tmpfs) filesystem on a node is more than ${T.diskUsedRatio * 100}% full for 10 minutes.`,
         impact: "At 100% pods fail to write logs and images; the kubelet starts evicting pods at its own threshold.",
-        queries: [{ purpose: "Used ratio per filesystem", promql: `1 - (${sel(nodeFilesystemAvailBytes, VIRTUAL_FS)} / ${sel(nodeFilesystemSizeBytes, VIRTUAL_FS)})` }],
+        queries: [{ purpose: "Used ratio per filesystem", promql: filesystemUsedRatio }],
         commands: [
           { purpose: "Disk pressure on nodes", command: "kubectl describe nodes | grep -A2 DiskPressure" },
           { purpose: "Largest directories (node shell)", command: "kubectl debug node/<node> -it --image=busybox -- du -xh /host/var/lib --max-depth=2 | sort -h | tail" },
