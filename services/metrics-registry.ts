@@ -6,8 +6,6 @@
 import client from "prom-client";
 import type { MetricDef } from "./metric-def.js";
 
-type Collect = () => Promise<void> | void;
-
 export class MetricsRegistry {
   readonly registry: client.Registry;
   private readonly metrics = new Map<string, client.Metric>();
@@ -56,5 +54,3 @@ export class MetricsRegistry {
     return m;
   }
 }
-
-export type { Collect };

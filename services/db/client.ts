@@ -8,6 +8,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import pg from "pg";
 import { PrismaClient } from "./generated/client.js";
+import { pgExecutor, pgliteExecutor } from "./executors.js";
 import { applyMigrations, type MigrateResult, type SqlExecutor } from "./migrations.js";
 import { dbPoolConnections, dbQueryDuration } from "../metrics.js";
 import type { MetricsRegistry } from "../metrics-registry.js";
@@ -46,22 +47,11 @@ async function openPostgres(url: string, opts: DatabaseOptions): Promise<Databas
   const pool = new pg.Pool({ connectionString: url, max: opts.poolMax ?? 10, connectionTimeoutMillis: 5_000 });
   // An idle client erroring (server restart) must not crash the process; the pool replaces it.
   pool.on("error", () => undefined);
-  const sql: SqlExecutor = {
-    query: async <T>(text: string, params?: unknown[]) => {
-      const r = await pool.query(text, params);
-      return { rows: r.rows as T[] };
-    },
-    exec: async (text: string) => {
-      await pool.query(text);
-    },
-  };
+  const sql = pgExecutor(pool);
   if (opts.migrate) {
     const client = await pool.connect();
     try {
-      const result = await applyMigrations({
-        query: async <T>(text: string, params?: unknown[]) => ({ rows: (await client.query(text, params)).rows as T[] }),
-        exec: async (text: string) => void (await client.query(text)),
-      });
+      const result = await applyMigrations(pgExecutor(client));
       opts.onMigrated?.(result);
     } finally {
       client.release();
@@ -90,10 +80,7 @@ async function openPostgres(url: string, opts: DatabaseOptions): Promise<Databas
 async function openPglite(opts: DatabaseOptions): Promise<Database> {
   const db = opts.pgliteDataDir ? new PGlite(opts.pgliteDataDir) : new PGlite();
   await db.waitReady;
-  const sql: SqlExecutor = {
-    query: async <T>(text: string, params?: unknown[]) => ({ rows: (await db.query<T>(text, params)).rows }),
-    exec: async (text: string) => void (await db.exec(text)),
-  };
+  const sql = pgliteExecutor(db);
   if (opts.migrate ?? true) {
     const result = await applyMigrations(sql);
     opts.onMigrated?.(result);

@@ -1,6 +1,7 @@
 /** npm run db:migrate — applies the committed migrations to DATABASE_URL. */
 import pg from "pg";
 import { applyMigrations } from "./migrations.js";
+import { pgExecutor } from "./executors.js";
 
 const url = process.env.DATABASE_URL;
 if (!url) {
@@ -10,10 +11,7 @@ if (!url) {
 const client = new pg.Client({ connectionString: url });
 try {
   await client.connect();
-  const result = await applyMigrations({
-    query: async <T>(text: string, params?: unknown[]) => ({ rows: (await client.query(text, params)).rows as T[] }),
-    exec: async (text: string) => void (await client.query(text)),
-  });
+  const result = await applyMigrations(pgExecutor(client));
   console.log(`applied ${result.applied.length} migration(s)${result.applied.length ? ": " + result.applied.join(", ") : ""}; ${result.alreadyApplied.length} already applied`);
   for (const m of result.modified) console.warn(`warning: ${m} was edited after it was applied`);
 } catch (err) {

@@ -10,6 +10,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyMigrations } from "../../services/db/migrations.js";
 import { createEmptyDatabase, type TestDatabase } from "../helpers/db.js";
+import { pgExecutor } from "../../services/db/executors.js";
 
 const run = promisify(execFile);
 
@@ -50,12 +51,7 @@ describe("schema.prisma and prisma/migrations", () => {
     const { stdout: schemaSql } = await run(process.execPath, ["tools/prisma-sql/render.mjs"], { maxBuffer: 16 * 1024 * 1024 });
     expect(schemaSql).toContain("CREATE TABLE");
     await withClient(fromSchema.url, (c) => c.query(schemaSql));
-    await withClient(fromMigrations.url, (c) =>
-      applyMigrations({
-        query: async <T>(text: string, params?: unknown[]) => ({ rows: (await c.query(text, params)).rows as T[] }),
-        exec: async (text: string) => void (await c.query(text)),
-      }),
-    );
+    await withClient(fromMigrations.url, (c) => applyMigrations(pgExecutor(c)));
     const [expected, actual] = await Promise.all([schemaDump(fromSchema.url), schemaDump(fromMigrations.url)]);
     expect(expected.length).toBeGreaterThan(1000);
     // On failure: write a new migration for the difference (see README, "Database migrations").

@@ -4,15 +4,10 @@ import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { applyMigrations, loadMigrations, MIGRATIONS_DIR, MigrationError, type SqlExecutor } from "../../services/db/migrations.js";
+import { pgExecutor, pgliteExecutor } from "../../services/db/executors.js";
+import { applyMigrations, loadMigrations, MIGRATIONS_DIR, MigrationError } from "../../services/db/migrations.js";
 import { createEmptyDatabase, type TestDatabase } from "../helpers/db.js";
 
-function executor(c: pg.Client): SqlExecutor {
-  return {
-    query: async <T>(text: string, params?: unknown[]) => ({ rows: (await c.query(text, params)).rows as T[] }),
-    exec: async (text: string) => void (await c.query(text)),
-  };
-}
 
 describe("the migration runner", () => {
   let scratch: TestDatabase | undefined;
@@ -35,9 +30,9 @@ describe("the migration runner", () => {
     const c = await connect();
     const migrations = await loadMigrations();
     expect(migrations.length).toBeGreaterThan(0);
-    const first = await applyMigrations(executor(c));
+    const first = await applyMigrations(pgExecutor(c));
     expect(first.applied).toEqual(migrations.map((m) => m.name));
-    const second = await applyMigrations(executor(c));
+    const second = await applyMigrations(pgExecutor(c));
     expect(second.applied).toEqual([]);
     expect(second.alreadyApplied).toEqual(migrations.map((m) => m.name));
 
@@ -57,7 +52,7 @@ describe("the migration runner", () => {
   it("rolls a failing migration back and refuses to continue past it", async () => {
     const c = await connect();
     const broken = [{ name: "20990101000000_broken", sql: "CREATE TABLE ok_table (id int);\nSELECT no_such_column FROM ok_table;", checksum: "x" }];
-    await expect(applyMigrations(executor(c), broken)).rejects.toBeInstanceOf(MigrationError);
+    await expect(applyMigrations(pgExecutor(c), broken)).rejects.toBeInstanceOf(MigrationError);
     const leftovers = await c.query(`SELECT to_regclass('ok_table') AS t`);
     expect(leftovers.rows[0].t).toBeNull();
   });
@@ -65,20 +60,16 @@ describe("the migration runner", () => {
   it("reports an applied migration whose file changed", async () => {
     const c = await connect();
     const migrations = await loadMigrations();
-    await applyMigrations(executor(c), migrations);
+    await applyMigrations(pgExecutor(c), migrations);
     const edited = migrations.map((m, i) => (i === 0 ? { ...m, checksum: "0".repeat(64) } : m));
-    const result = await applyMigrations(executor(c), edited);
+    const result = await applyMigrations(pgExecutor(c), edited);
     expect(result.modified).toEqual([migrations[0]?.name]);
   });
 
   it("builds the same tables in embedded PGlite", async () => {
     const db = new PGlite();
     try {
-      const sql: SqlExecutor = {
-        query: async <T>(text: string, params?: unknown[]) => ({ rows: (await db.query<T>(text, params)).rows }),
-        exec: async (text: string) => void (await db.exec(text)),
-      };
-      const result = await applyMigrations(sql);
+      const result = await applyMigrations(pgliteExecutor(db));
       expect(result.applied.length).toBeGreaterThan(0);
       const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN ('jobs', 'products')`);
       expect(rows[0]?.n).toBe(2);

@@ -8,6 +8,7 @@ import pg from "pg";
 import { openDatabase, type Database } from "../../services/db/client.js";
 import { applyMigrations, loadMigrations } from "../../services/db/migrations.js";
 import type { MetricsRegistry } from "../../services/metrics-registry.js";
+import { pgExecutor } from "../../services/db/executors.js";
 
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
@@ -44,13 +45,7 @@ async function migratedTemplate(): Promise<string> {
       const c = new pg.Client({ connectionString: databaseUrl(building) });
       await c.connect();
       try {
-        await applyMigrations(
-          {
-            query: async <T>(text: string, params?: unknown[]) => ({ rows: (await c.query(text, params)).rows as T[] }),
-            exec: async (text: string) => void (await c.query(text)),
-          },
-          migrations,
-        );
+        await applyMigrations(pgExecutor(c), migrations);
       } finally {
         await c.end();
       }
