@@ -3,16 +3,17 @@
  * Runs the real entry point as a child process.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/processes.js";
 import { waitFor } from "../helpers/wait.js";
 
-const tsx = join("node_modules", ".bin", "tsx");
 
 function start(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "DATABASE_URL" && k !== "AMQP_URL"));
-  const child = spawn(tsx, ["services/main.ts"], { env: { ...clean, LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // node with the tsx loader, as `npm start` runs it: signals reach the service itself. (The tsx CLI
+  // wrapper relays SIGTERM through a 30 ms handshake that a loaded machine can miss, and then
+  // kills the service instead of letting it drain.)
+  const child = spawn(process.execPath, ["--import", "tsx", "services/main.ts"], { env: { ...clean, LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
