@@ -10,7 +10,7 @@ import { sourceCheckDuration, sourceChecksTotal } from "../metrics.js";
 import type { Prisma } from "../db/client.js";
 import { safeFetch } from "../pipeline/http.js";
 import type { ProductPayload } from "../pipeline/jobs.js";
-import { transitionProduct } from "../pipeline/products.js";
+import { applyTransition } from "../pipeline/products.js";
 import { parseSource } from "../pipeline/source.js";
 import { canTransition } from "../pipeline/status.js";
 import type { WorkerDeps } from "./common.js";
@@ -61,17 +61,21 @@ export function sourceCheckHandler(deps: WorkerDeps): JobHandler<ProductPayload>
       error = (err as Error).message;
     }
     const latencyMs = Math.round(performance.now() - started);
+    // The check row (keyed by job id), the product's new price and status commit together: a
+    // redelivery after a crash finds the row and stops, so it must never find the row alone.
     try {
-      await prisma.sourceCheck.create({
-        data: { productId, outcome, httpStatus, latencyMs, oldPrice: product.price, newPrice: outcome === "price_changed" ? newPrice : null, error, jobId: ctx.jobId },
+      await prisma.$transaction(async (tx) => {
+        await tx.sourceCheck.create({
+          data: { productId, outcome, httpStatus, latencyMs, oldPrice: product.price, newPrice: outcome === "price_changed" ? newPrice : null, error, jobId: ctx.jobId },
+        });
+        const updated = await tx.product.update({ where: { id: productId }, data: { ...update, lastCheckedAt: new Date(), lastCheckOutcome: outcome } });
+        if (outcome === "gone" && canTransition(updated.status, "source_gone")) {
+          await applyTransition(tx, updated, "source_gone", { actor: "worker:source_check", details: { jobId: ctx.jobId, httpStatus } });
+        }
       });
     } catch (err) {
       if ((err as { code?: string }).code === "P2002") return; // a concurrent duplicate delivery recorded it
       throw err;
-    }
-    await prisma.product.update({ where: { id: productId }, data: { ...update, lastCheckedAt: new Date(), lastCheckOutcome: outcome } });
-    if (outcome === "gone" && canTransition(product.status, "source_gone")) {
-      await transitionProduct(prisma, productId, "source_gone", { actor: "worker:source_check", details: { jobId: ctx.jobId, httpStatus } });
     }
     total.inc({ outcome });
     duration.observe({ outcome }, latencyMs / 1000);
