@@ -1,10 +1,10 @@
 /**
- * npm run synth -- --env <dev|staging|prod>
+ * npm run synth -- --env <dev|staging|prod|prod-dr>
  * Renders every generated artifact (dashboards, alert rules, promtool tests, Alertmanager
  * config, infra plan) into out/<env>/ with a manifest.json listing them.
  */
 import { parseArgs } from "node:util";
-import { ENVIRONMENTS, parseEnvironment } from "./infra/environments.js";
+import { ENVIRONMENTS, environment, parseEnvironmentName } from "./model/environments.js";
 import { synth } from "./synth/run.js";
 
 async function main(): Promise<number> {
@@ -17,7 +17,7 @@ async function main(): Promise<number> {
   }
   let env;
   try {
-    env = parseEnvironment(values.env);
+    env = environment(parseEnvironmentName(values.env));
   } catch (err) {
     console.error(`synth: ${(err as Error).message}\nusage: npm run synth -- --env <${ENVIRONMENTS.join("|")}> [--out DIR]`);
     return 2;

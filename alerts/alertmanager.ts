@@ -1,7 +1,9 @@
 /**
  * Alertmanager routing, rendered to alertmanager.yaml and deployed by infra as-is.
  *
- * - critical -> PagerDuty (Events API v2) and continues to Slack (#incidents) and the digest.
+ * - critical -> PagerDuty (Events API v2) and continues to Slack (#incidents) and the digest; in an
+ *   environment that pages to Slack (model: monitoring.pages = slack, dev and staging), only Slack
+ *   (#incidents-<env>) and the digest.
  * - warning  -> Slack (#alerts; team="admins" goes to the admins' channel), muted during the
  *   Sunday 02:00-04:00 UTC maintenance window. Pages are never muted.
  * - Watchdog -> heartbeat receiver (dead man's switch); severity info/none is otherwise not routed.
@@ -13,9 +15,8 @@
  *   A true digest (resolved alerts, counts per day) needs an external job querying ALERTS.
  * Every secret is read from a file mounted at /etc/alertmanager/secrets/ (ALERTMANAGER_SECRET_FILES).
  */
-import type { Environment } from "../infra/environments.js";
+import type { EnvironmentModel } from "../model/environments.js";
 import type { AlertmanagerConfig, AlertmanagerRoute, Receiver } from "./alertmanager-types.js";
-import { monitoringConfig } from "./config.js";
 import { SEVERITY, TEAM_LABEL, TEAMS } from "./severity.js";
 
 export type { AlertmanagerConfig } from "./alertmanager-types.js";
@@ -31,6 +32,11 @@ export const ALERTMANAGER_SECRET_FILES = {
   heartbeatToken: `${ALERTMANAGER_SECRETS_DIR}/heartbeat-token`,
 } as const satisfies Record<string, string>;
 export type AlertmanagerSecretName = keyof typeof ALERTMANAGER_SECRET_FILES;
+
+/** The secret files an environment's config reads: no PagerDuty routing key where nobody is paged. */
+export function alertmanagerSecretNames(env: EnvironmentModel): AlertmanagerSecretName[] {
+  return (Object.keys(ALERTMANAGER_SECRET_FILES) as AlertmanagerSecretName[]).filter((n) => n !== "pagerdutyRoutingKey" || env.monitoring.pages === "pagerduty");
+}
 
 export const RECEIVERS = {
   pagerduty: "pagerduty-critical",
@@ -55,13 +61,6 @@ export const MAINTENANCE_WINDOW = {
 /** Labels every notification is grouped by. alertname is first: PagerDuty's dedup key is derived from the group. */
 export const GROUP_BY = ["alertname", "namespace", "severity"] as const;
 
-/** Heartbeat endpoint the Watchdog pings (a dead man's switch service). The token is read from file. */
-export const HEARTBEAT_URL: Readonly<Record<Environment, string>> = {
-  dev: "https://heartbeat.acme.example/ping/alertmanager-dev",
-  staging: "https://heartbeat.acme.example/ping/alertmanager-staging",
-  prod: "https://heartbeat.acme.example/ping/alertmanager-prod",
-};
-
 export interface AlertmanagerRenderOptions {
   /** Override the PagerDuty Events API v2 URL (tests point it to a local stand-in). */
   readonly pagerdutyUrl?: string;
@@ -76,15 +75,16 @@ export interface AlertmanagerRenderOptions {
 
 const m = (label: string, op: "=" | "=~" | "!=", value: string): string => `${label}${op}${JSON.stringify(value)}`;
 
-export function alertmanagerConfig(env: Environment, options: AlertmanagerRenderOptions = {}): AlertmanagerConfig {
-  const cfg = monitoringConfig(env);
+export function alertmanagerConfig(env: EnvironmentModel, options: AlertmanagerRenderOptions = {}): AlertmanagerConfig {
+  const cfg = env.monitoring;
+  const pages = cfg.pages === "pagerduty";
   const secrets = options.secretFiles ?? ALERTMANAGER_SECRET_FILES;
   const sev = (s: string): string => m("severity", "=", s);
 
   const routes: AlertmanagerRoute[] = [
     // Dead man's switch: always firing, re-sent every minute so the heartbeat service sees it.
     { matchers: [m("alertname", "=", "Watchdog")], receiver: RECEIVERS.heartbeat, group_wait: "0s", group_interval: "1m", repeat_interval: "1m" },
-    { matchers: [sev(SEVERITY.critical)], receiver: RECEIVERS.pagerduty, continue: true },
+    ...(pages ? [{ matchers: [sev(SEVERITY.critical)], receiver: RECEIVERS.pagerduty, continue: true }] : []),
     { matchers: [sev(SEVERITY.critical)], receiver: RECEIVERS.slackCritical, continue: true },
     {
       matchers: [sev(SEVERITY.warning), m(TEAM_LABEL, "=", TEAMS.admins)],
@@ -123,7 +123,7 @@ export function alertmanagerConfig(env: Environment, options: AlertmanagerRender
     { api_url_file: secrets.slackWebhookUrl, channel, send_resolved: true, title: slackTitle, title_link: "{{ .CommonAnnotations.runbook_url }}", text: slackText },
   ];
 
-  const receivers: Receiver[] = [
+  const pagerduty: Receiver[] = [
     {
       name: RECEIVERS.pagerduty,
       pagerduty_configs: [
@@ -133,10 +133,10 @@ export function alertmanagerConfig(env: Environment, options: AlertmanagerRender
           send_resolved: true,
           severity: "{{ .CommonLabels.severity }}",
           description: "{{ .GroupLabels.alertname }}: {{ .CommonAnnotations.summary }}",
-          client: `Alertmanager (${env})`,
+          client: `Alertmanager (${env.name})`,
           links: pagerdutyLinks,
           details: {
-            environment: env,
+            environment: env.name,
             namespace: "{{ .CommonLabels.namespace }}",
             firing: "{{ .Alerts.Firing | len }}",
             description: "{{ range .Alerts.Firing }}{{ .Annotations.description }} {{ end }}",
@@ -144,18 +144,21 @@ export function alertmanagerConfig(env: Environment, options: AlertmanagerRender
         },
       ],
     },
+  ];
+  const receivers: Receiver[] = [
+    ...(pages ? pagerduty : []),
     { name: RECEIVERS.slackCritical, slack_configs: slack(cfg.slack.critical) },
     { name: RECEIVERS.slackWarnings, slack_configs: slack(cfg.slack.alerts) },
     { name: RECEIVERS.slackAdmins, slack_configs: slack(cfg.slack.admins) },
     {
       name: RECEIVERS.digest,
-      email_configs: [{ to: cfg.digestEmail, send_resolved: false, headers: { Subject: `[${env}] Daily alert summary: {{ .Alerts.Firing | len }} {{ .CommonLabels.severity }} alert(s) firing` } }],
+      email_configs: [{ to: cfg.digestEmail, send_resolved: false, headers: { Subject: `[${env.name}] Daily alert summary: {{ .Alerts.Firing | len }} {{ .CommonLabels.severity }} alert(s) firing` } }],
     },
     {
       name: RECEIVERS.heartbeat,
       webhook_configs: [
         {
-          url: options.heartbeatUrl ?? HEARTBEAT_URL[env],
+          url: options.heartbeatUrl ?? cfg.heartbeatUrl,
           send_resolved: false,
           http_config: { authorization: { type: "Bearer", credentials_file: secrets.heartbeatToken } },
         },

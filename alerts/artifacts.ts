@@ -1,25 +1,18 @@
 /**
- * The monitoring artifacts `npm run synth` writes under out/<env>/: every dashboard's JSON,
- * prometheus-rules.yaml, the PrometheusRule resource, the promtool test file and alertmanager.yaml.
+ * The alerting artifacts `npm run synth` writes under out/<env>/: prometheus-rules.yaml, the
+ * PrometheusRule resource, the promtool test file and alertmanager.yaml.
  */
 import { stringify } from "yaml";
 import type { Artifact, ArtifactSource } from "../synth/artifact.js";
-import type { Environment } from "../infra/environments.js";
-import { buildDashboards } from "../dashboards/index.js";
+import type { EnvironmentModel } from "../model/environments.js";
 import { ruleGroups, prometheusRuleResource } from "./rules/index.js";
 import { alertmanagerConfig } from "./alertmanager.js";
 import { renderPromtoolTests, PROMTOOL_TEST_FILE, PROMETHEUS_RULES_FILE } from "./promtool-tests.js";
 
 const toYaml = (value: unknown): string => stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
 
-export function renderMonitoring(env: Environment): Artifact[] {
-  const dashboards = buildDashboards(env).map<Artifact>((d) => ({
-    path: `dashboards/${d.uid}.json`,
-    content: JSON.stringify(d, null, 2) + "\n",
-    kind: "dashboard",
-  }));
+export function renderAlerting(env: EnvironmentModel): Artifact[] {
   return [
-    ...dashboards,
     { path: PROMETHEUS_RULES_FILE, content: toYaml({ groups: ruleGroups(env) }), kind: "prometheus-rules" },
     { path: "prometheus-rule.yaml", content: toYaml(prometheusRuleResource(env)), kind: "prometheus-rule-resource" },
     { path: PROMTOOL_TEST_FILE, content: toYaml(renderPromtoolTests(env)), kind: "promtool-test" },
@@ -27,4 +20,4 @@ export function renderMonitoring(env: Environment): Artifact[] {
   ];
 }
 
-export const monitoringArtifacts: ArtifactSource = (env) => renderMonitoring(env);
+export const alertingArtifacts: ArtifactSource = (env) => renderAlerting(env);

@@ -4,7 +4,7 @@
  * Expected labels add the rule's static labels to what the example lists; expected annotations
  * are the rule's static ones plus the description the example wrote by hand.
  */
-import type { Environment } from "../infra/environments.js";
+import type { EnvironmentModel } from "../model/environments.js";
 import type { AlertDefinition } from "./alert-def.js";
 import { alertAnnotations, alertLabels, definitionGroups } from "./rules/index.js";
 
@@ -27,7 +27,7 @@ export interface PromtoolTestFile {
   tests: PromtoolTestGroup[];
 }
 
-function alertTests(env: Environment, defs: readonly AlertDefinition[]): PromtoolTestGroup[] {
+function alertTests(env: EnvironmentModel, defs: readonly AlertDefinition[]): PromtoolTestGroup[] {
   const byName = new Map<string, AlertDefinition[]>();
   for (const d of defs) byName.set(d.name, [...(byName.get(d.name) ?? []), d]);
   return defs.flatMap((def) =>
@@ -54,7 +54,7 @@ function alertTests(env: Environment, defs: readonly AlertDefinition[]): Promtoo
   );
 }
 
-export function renderPromtoolTests(env: Environment): PromtoolTestFile {
+export function renderPromtoolTests(env: EnvironmentModel): PromtoolTestFile {
   const groups = definitionGroups(env);
   const tests: PromtoolTestGroup[] = [];
   for (const g of groups) {

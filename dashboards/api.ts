@@ -6,7 +6,7 @@ import { PanelBuilder as StatBuilder } from "@grafana/grafana-foundation-sdk/sta
 import { httpRequestDuration, httpRequestsTotal } from "../services/metrics.js";
 import { probeSuccess, up } from "../services/metrics-exporters.js";
 import { bucket, sel } from "../alerts/promql.js";
-import { API_SCRAPE_JOB } from "../alerts/config.js";
+import { API_SCRAPE_JOB } from "../model/workloads.js";
 import { sliErrorRecord } from "../alerts/slo.js";
 import type { DashboardJson } from "./dashboard-json.js";
 import { RATE, dashboard, panel } from "./panels.js";

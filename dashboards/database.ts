@@ -17,7 +17,7 @@ import {
   pgUp,
 } from "../services/metrics-exporters.js";
 import { bucket, count, sel } from "../alerts/promql.js";
-import { WORKLOADS } from "../alerts/config.js";
+import { WORKLOADS } from "../model/workloads.js";
 import { THRESHOLDS } from "../alerts/thresholds.js";
 import type { DashboardJson } from "./dashboard-json.js";
 import { RATE, dashboard, panel } from "./panels.js";

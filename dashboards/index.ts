@@ -1,5 +1,5 @@
 /** Every dashboard as plain JSON models, ready for the Grafana API or a ConfigMap (infra deploys these). */
-import type { Environment } from "../infra/environments.js";
+import type { EnvironmentModel } from "../model/environments.js";
 import type { DashboardJson } from "./dashboard-json.js";
 import { apiDashboard } from "./api.js";
 import { businessDashboard } from "./business.js";
@@ -11,6 +11,6 @@ export type { DashboardJson, PanelJson } from "./dashboard-json.js";
 export { DASHBOARD_UIDS } from "./uids.js";
 
 /** The dashboards are the same in every environment; each env's Grafana points `datasource` at its Prometheus. */
-export function buildDashboards(_env: Environment): DashboardJson[] {
+export function buildDashboards(_env: EnvironmentModel): DashboardJson[] {
   return [apiDashboard(), businessDashboard(), jobsDashboard(), databaseDashboard(), infrastructureDashboard()];
 }

@@ -25,7 +25,7 @@ import {
   rolloutInfoReplicasDesired,
 } from "../services/metrics-exporters.js";
 import { sel } from "../alerts/promql.js";
-import { BLACKBOX_JOB, PRODUCT_NAMESPACE, WORKLOADS } from "../alerts/config.js";
+import { BLACKBOX_JOB, PRODUCT_NAMESPACE, WORKLOADS } from "../model/workloads.js";
 import type { MetricDef } from "../services/metric-def.js";
 import type { DashboardJson } from "./dashboard-json.js";
 import { RATE, dashboard, panel } from "./panels.js";

@@ -4,11 +4,15 @@
  * and `labels()` so every taggable resource carries `environment` and `owner`.
  */
 import * as aws from "@pulumi/aws";
+import type { EnvironmentModel } from "../model/environments.js";
 import type { StackConfig } from "./config.js";
 
 export interface PlatformContext {
+  /** The environment this stack deploys (model/environments.ts). */
+  readonly env: EnvironmentModel;
+  /** Its validated stack config (env.config). */
   readonly cfg: StackConfig;
-  /** Resource name prefix: the environment, plus "-dr" on the standby stack. */
+  /** Resource name prefix: the environment's name (prod-dr on the standby). */
   readonly prefix: string;
   /** Provider for cfg.region (the stack's own region). */
   readonly aws: aws.Provider;
@@ -31,10 +35,12 @@ export function labels(cfg: StackConfig, extra: Record<string, string> = {}): Re
   return { environment: cfg.environment, owner: cfg.owner, "app.kubernetes.io/part-of": "platform", "app.kubernetes.io/managed-by": "pulumi", ...extra };
 }
 
-export function createContext(cfg: StackConfig): PlatformContext {
-  const prefix = cfg.dr.role === "standby" ? `${cfg.environment}-dr` : cfg.environment;
+export function createContext(env: EnvironmentModel): PlatformContext {
+  const cfg = env.config;
+  const prefix = env.name;
   const defaultTags = { tags: baseTags(cfg) };
   return {
+    env,
     cfg,
     prefix,
     aws: new aws.Provider(`${prefix}-aws`, { region: cfg.region, defaultTags }),

@@ -2,13 +2,15 @@
  * The Pulumi program: one stack per environment (Pulumi.<stack>.yaml), plus the prod standby
  * `prod-dr`. Read top to bottom, it is the table of contents of what a stack provisions.
  *
- * Pulumi calls the default export with no arguments: the config and secrets are then read from the
- * stack and validated (config.ts). Tests and the plan renderer pass them in, under mocks.
+ * Pulumi calls the default export with no arguments: the environment (its validated config) and
+ * the secrets are then read from the stack (config.ts). Tests and the plan renderer pass them in,
+ * under mocks.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PAGERDUTY_MODEL } from "../alerts/pagerduty.js";
-import { loadOperatorSecrets, loadStackConfig } from "./config.js";
-import type { OperatorSecrets, StackConfig } from "./config.js";
+import type { EnvironmentModel } from "../model/environments.js";
+import { loadEnvironment, loadOperatorSecrets } from "./config.js";
+import type { OperatorSecrets } from "./config.js";
 import { createContext } from "./context.js";
 import { network } from "./network.js";
 import { cluster } from "./cluster.js";
@@ -23,8 +25,9 @@ import { monitoring } from "./monitoring.js";
 import { workloads } from "./workloads.js";
 import { apiCertificate, failoverDns, primaryStack } from "./dr.js";
 
-export default function platform(cfg: StackConfig = loadStackConfig(), secrets: OperatorSecrets = loadOperatorSecrets()) {
-  const ctx = createContext(cfg);
+export default function platform(env: EnvironmentModel = loadEnvironment(), secrets: OperatorSecrets = loadOperatorSecrets()) {
+  const ctx = createContext(env);
+  const cfg = ctx.cfg;
   const primary = primaryStack(ctx); // standby (prod-dr) only: what it restores from
 
   const net = network(ctx);
@@ -36,12 +39,15 @@ export default function platform(cfg: StackConfig = loadStackConfig(), secrets: 
   const images = privateBucket(ctx, "images");
   const dumps = privateBucket(ctx, "db-dumps", { expireAfterDays: 14 });
 
-  const pd = cfg.pagerduty.enabled ? pagerDuty(ctx.prefix) : undefined;
-  const pagerdutyRoutingKey = pd?.routingKeys[PAGERDUTY_MODEL.services[0]!.key] ?? primary?.pagerdutyRoutingKey ?? secrets.pagerdutyRoutingKey;
+  // Where critical alerts page (model: monitoring.pages): this stack's own PagerDuty service, or
+  // on a standby the primary's; environments that page to Slack need no routing key at all.
+  const pd = env.ownsPagerDutyService ? pagerDuty(ctx.prefix) : undefined;
+  const pagerdutyRoutingKey = env.monitoring.pages === "pagerduty" ? (pd?.routingKeys[PAGERDUTY_MODEL.services[0]!.key] ?? primary?.pagerdutyRoutingKey) : undefined;
+  if (env.monitoring.pages === "pagerduty" && !pagerdutyRoutingKey) throw new Error(`${env.name} pages through PagerDuty but has neither its own service nor a primary stack to read the routing key from`);
 
   const mon = monitoring(ctx, {
     cluster: eks,
-    alertmanagerSecrets: { pagerdutyRoutingKey, slackWebhookUrl: secrets.slackWebhookUrl, smtpPassword: secrets.smtpPassword, heartbeatToken: secrets.heartbeatToken },
+    alertmanagerSecrets: { ...(pagerdutyRoutingKey ? { pagerdutyRoutingKey } : {}), slackWebhookUrl: secrets.slackWebhookUrl, smtpPassword: secrets.smtpPassword, heartbeatToken: secrets.heartbeatToken },
     databaseUrl: db.databaseUrl,
     databaseIdentifier: db.identifier,
     ...(cfg.rds.readReplica ? { replicaIdentifier: `${db.identifier}-replica` } : {}),
@@ -63,7 +69,8 @@ export default function platform(cfg: StackConfig = loadStackConfig(), secrets: 
   const dns = failoverDns(ctx, apps.apiLoadBalancerHostname);
 
   return {
-    environment: cfg.environment,
+    environment: env.name,
+    tier: env.tier,
     drRole: cfg.dr.role,
     rtoHours: cfg.dr.rtoHours,
     rpoHours: cfg.dr.rpoHours,
@@ -78,7 +85,7 @@ export default function platform(cfg: StackConfig = loadStackConfig(), secrets: 
     frontendDomain: site.distributionDomainName,
     apiHostname: dns.record,
     apiLoadBalancerHostname: apps.apiLoadBalancerHostname,
-    pagerdutyRoutingKey: pulumi.secret(pagerdutyRoutingKey),
+    ...(pagerdutyRoutingKey ? { pagerdutyRoutingKey: pulumi.secret(pagerdutyRoutingKey) } : {}),
     dashboards: mon.dashboards.map((d) => d.uid),
   };
 }

@@ -9,14 +9,14 @@ import { basename } from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ALERTMANAGER_SECRETS_DIR, ALERTMANAGER_SECRET_FILES, alertmanagerConfig } from "../alerts/alertmanager.js";
+import { ALERTMANAGER_SECRETS_DIR, ALERTMANAGER_SECRET_FILES, alertmanagerConfig, alertmanagerSecretNames } from "../alerts/alertmanager.js";
 import type { AlertmanagerSecretName } from "../alerts/alertmanager.js";
-import { API_SCRAPE_JOB, BLACKBOX_JOB, WORKLOADS, apiProbeUrl, frontendProbeUrl, monitoringConfig } from "../alerts/config.js";
+import { API_SCRAPE_JOB, BLACKBOX_JOB, WORKLOADS } from "../model/workloads.js";
+import type { EnvironmentModel } from "../model/environments.js";
 import { prometheusRuleResource } from "../alerts/rules/index.js";
 import { buildDashboards } from "../dashboards/index.js";
 import type { DashboardJson } from "../dashboards/index.js";
 import type { PlatformContext } from "./context.js";
-import type { Environment } from "./environments.js";
 import { irsaRole, policyDocument } from "./cluster.js";
 import type { Cluster } from "./cluster.js";
 import { CHARTS, helmLabels, meta, release } from "./k8s.js";
@@ -28,17 +28,17 @@ export const ALERTMANAGER_SECRET_NAME = "alertmanager-secrets";
 export const BLACKBOX_EXPORTER = { name: "blackbox-exporter", port: 9115, module: "http_2xx" } as const;
 
 /** What the blackbox exporter probes from inside the cluster, through the public endpoints. */
-export function blackboxTargets(env: Environment): { name: string; url: string }[] {
+export function blackboxTargets(env: EnvironmentModel): { name: string; url: string }[] {
   return [
-    { name: "api", url: apiProbeUrl(env) },
-    { name: "frontend", url: frontendProbeUrl(env) },
+    { name: "api", url: env.urls.apiProbe },
+    { name: "frontend", url: env.urls.frontendProbe },
   ];
 }
 
 export interface MonitoringArgs {
   readonly cluster: Cluster;
-  /** Secret values for Alertmanager, by the names in ALERTMANAGER_SECRET_FILES. */
-  readonly alertmanagerSecrets: Record<AlertmanagerSecretName, pulumi.Input<string>>;
+  /** Secret values for Alertmanager, by the names in ALERTMANAGER_SECRET_FILES (those the environment's config reads). */
+  readonly alertmanagerSecrets: Partial<Record<AlertmanagerSecretName, pulumi.Input<string>>>;
   readonly databaseUrl: pulumi.Input<string>;
   readonly databaseIdentifier: string;
   readonly replicaIdentifier?: string;
@@ -60,7 +60,8 @@ export function dashboardFileName(d: DashboardJson): string {
 
 export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitoring {
   const { cfg, prefix } = ctx;
-  const env = cfg.environment;
+  const env = ctx.env;
+  const big = env.tier === "prod";
   const k8sOpts = { provider: args.cluster.provider };
   const labels = helmLabels(cfg);
   const ns = new k8s.core.v1.Namespace(`${prefix}-ns-monitoring`, { metadata: meta(cfg, MONITORING_NAMESPACE, undefined) }, { ...k8sOpts, dependsOn: args.cluster.ready });
@@ -72,9 +73,12 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
 
   // 2. Alertmanager's secrets: one key per file name under ALERTMANAGER_SECRETS_DIR.
   const secretData: Record<string, pulumi.Input<string>> = {};
-  for (const [name, path] of Object.entries(ALERTMANAGER_SECRET_FILES) as [AlertmanagerSecretName, string][]) {
+  for (const name of alertmanagerSecretNames(env)) {
+    const path = ALERTMANAGER_SECRET_FILES[name];
     if (!path.startsWith(`${ALERTMANAGER_SECRETS_DIR}/`)) throw new Error(`Alertmanager secret ${name} is not under ${ALERTMANAGER_SECRETS_DIR}: ${path}`);
-    secretData[basename(path)] = args.alertmanagerSecrets[name];
+    const value = args.alertmanagerSecrets[name];
+    if (value === undefined) throw new Error(`Alertmanager's config for ${env.name} reads the secret ${name}, but none was given`);
+    secretData[basename(path)] = value;
   }
   const amSecret = new k8s.core.v1.Secret(`${prefix}-alertmanager-secrets`, { metadata: meta(cfg, ALERTMANAGER_SECRET_NAME, MONITORING_NAMESPACE), type: "Opaque", stringData: secretData }, base);
 
@@ -94,21 +98,21 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
         crds: { enabled: false },
         prometheus: {
           prometheusSpec: {
-            retention: env === "prod" ? "30d" : "7d",
-            replicas: env === "prod" ? 2 : 1,
+            retention: big ? "30d" : "7d",
+            replicas: big ? 2 : 1,
             serviceMonitorSelectorNilUsesHelmValues: false,
             podMonitorSelectorNilUsesHelmValues: false,
             ruleSelectorNilUsesHelmValues: false,
             // Probes (blackbox) are selected like ServiceMonitors: all of them, not only the chart's.
             probeSelectorNilUsesHelmValues: false,
-            externalLabels: { environment: env },
-            storageSpec: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: env === "prod" ? "200Gi" : "50Gi" } } } } },
+            externalLabels: { environment: env.name },
+            storageSpec: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: big ? "200Gi" : "50Gi" } } } } },
           },
         },
         alertmanager: {
           config: alertmanagerConfig(env),
           alertmanagerSpec: {
-            replicas: env === "prod" ? 3 : 1,
+            replicas: big ? 3 : 1,
             volumes: [{ name: "alertmanager-secrets", secret: { secretName: ALERTMANAGER_SECRET_NAME } }],
             volumeMounts: [{ name: "alertmanager-secrets", mountPath: ALERTMANAGER_SECRETS_DIR, readOnly: true }],
           },
@@ -147,7 +151,7 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
   );
 
   // 6. ServiceMonitors for the API and the workers (Services defined in workloads.ts).
-  const appNamespace = monitoringConfig(env).namespace;
+  const appNamespace = env.namespace;
   for (const [name, component] of [
     [API_SCRAPE_JOB, "api"],
     [WORKLOADS.worker, "worker"],
@@ -226,7 +230,7 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
       labels,
       values: {
         fullnameOverride: BLACKBOX_EXPORTER.name,
-        replicas: env === "prod" ? 2 : 1,
+        replicas: big ? 2 : 1,
         service: { port: BLACKBOX_EXPORTER.port },
         config: { modules: { [BLACKBOX_EXPORTER.module]: { prober: "http", timeout: "5s", http: { valid_http_versions: ["HTTP/1.1", "HTTP/2.0"], follow_redirects: true, preferred_ip_protocol: "ip4" } } } },
         resources: { requests: { cpu: "25m", memory: "32Mi" }, limits: { memory: "128Mi" } },

@@ -31,6 +31,6 @@ export async function renderPlan(stack: StackName): Promise<PlannedResource[]> {
 
 /** infra-plan.json: every resource the Pulumi program would create, rendered under mocks. */
 export const infraPlanArtifacts: ArtifactSource = async (env) => {
-  const plan = await renderPlan(env);
+  const plan = await renderPlan(env.name);
   return [{ path: "infra-plan.json", kind: "infra-plan", content: JSON.stringify(plan, null, 2) + "\n" }];
 };

@@ -11,7 +11,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { WORKLOADS, monitoringConfig } from "../alerts/config.js";
+import { WORKLOADS } from "../model/workloads.js";
 import { workQueue } from "../services/jobs/topology.js";
 import { httpRequestsTotal } from "../services/metrics.js";
 import { WORKER_TYPES } from "./config.js";
@@ -70,7 +70,7 @@ export function apiErrorRateQuery(window = "2m"): string {
 export function workloads(ctx: PlatformContext, args: WorkloadsArgs): Workloads {
   const { cfg, prefix } = ctx;
   const app = cfg.app;
-  const namespace = monitoringConfig(cfg.environment).namespace;
+  const namespace = ctx.env.namespace;
   const image = `${app.imageRepository}:${app.imageTag}`;
   const opsImage = `${app.imageRepository}-ops:${app.imageTag}`;
   const k8sOpts = { provider: args.cluster.provider };

@@ -1,15 +1,19 @@
 /**
- * Writes the generated alert runbooks and the index into runbooks/:
+ * Writes the generated runbook pages into runbooks/:
  *   npx tsx runbooks/generate.ts
+ * runbooks/<env>/<alert>.md for every environment, runbooks/README.md (the index) and
+ * runbooks/environments.md (each environment's hosts and the variables procedures use).
  * tests/monitoring/runbooks.test.ts fails when the committed files differ from this output.
  */
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { renderAllRunbooks, renderRunbookIndex } from "../alerts/runbooks.js";
+import { renderRunbookTree } from "../alerts/runbooks.js";
 
 const dir = dirname(fileURLToPath(import.meta.url));
-const pages = renderAllRunbooks();
-for (const [file, content] of pages) await writeFile(join(dir, file), content);
-await writeFile(join(dir, "README.md"), renderRunbookIndex());
-process.stdout.write(`wrote ${pages.size} runbooks and README.md to ${dir}\n`);
+const pages = renderRunbookTree();
+for (const [file, content] of pages) {
+  await mkdir(dirname(join(dir, file)), { recursive: true });
+  await writeFile(join(dir, file), content);
+}
+process.stdout.write(`wrote ${pages.size} pages to ${dir}\n`);

@@ -1,4 +1,4 @@
-import type { Environment } from "../infra/environments.js";
+import type { EnvironmentModel } from "../model/environments.js";
 
 /** One rendered file under out/<env>/. `path` is relative to that directory. */
 export interface Artifact {
@@ -8,4 +8,4 @@ export interface Artifact {
   readonly kind: string;
 }
 
-export type ArtifactSource = (env: Environment) => Promise<readonly Artifact[]> | readonly Artifact[];
+export type ArtifactSource = (env: EnvironmentModel) => Promise<readonly Artifact[]> | readonly Artifact[];

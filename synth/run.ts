@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { Environment } from "../infra/environments.js";
+import type { EnvironmentModel } from "../model/environments.js";
 import type { Artifact } from "./artifact.js";
 import { ARTIFACT_SOURCES } from "./sources.js";
 import { createHash } from "node:crypto";
@@ -11,8 +11,8 @@ export interface SynthResult {
 }
 
 /** Renders every artifact for one environment into outRoot/<env>/, plus manifest.json. */
-export async function synth(env: Environment, outRoot = "out"): Promise<SynthResult> {
-  const outDir = join(outRoot, env);
+export async function synth(env: EnvironmentModel, outRoot = "out"): Promise<SynthResult> {
+  const outDir = join(outRoot, env.name);
   const artifacts: Artifact[] = [];
   for (const source of ARTIFACT_SOURCES) {
     const render = await source.load();
@@ -30,7 +30,7 @@ export async function synth(env: Environment, outRoot = "out"): Promise<SynthRes
     await writeFile(file, a.content);
   }
   const manifest = {
-    environment: env,
+    environment: env.name,
     artifacts: artifacts.map((a) => ({
       path: a.path,
       kind: a.kind,

@@ -1,10 +1,11 @@
 /**
- * Everything `npm run synth` renders. Each entry is owned by its own area:
- * monitoring (dashboards, rules, promtool tests, alertmanager) and the infra plan.
+ * Everything `npm run synth` renders. Each area exports its own artifacts and synth collects them:
+ * dashboards, alerting (rules, promtool tests, alertmanager) and the infra plan.
  */
 import type { ArtifactSource } from "./artifact.js";
 
 export const ARTIFACT_SOURCES: readonly { name: string; load: () => Promise<ArtifactSource> }[] = [
-  { name: "monitoring", load: async () => (await import("../alerts/artifacts.js")).monitoringArtifacts },
+  { name: "dashboards", load: async () => (await import("../dashboards/artifacts.js")).dashboardArtifacts },
+  { name: "alerting", load: async () => (await import("../alerts/artifacts.js")).alertingArtifacts },
   { name: "infra-plan", load: async () => (await import("../infra/plan.js")).infraPlanArtifacts },
 ];

@@ -1,9 +1,9 @@
 /** User-visible API symptoms: availability, errors, latency. */
-import type { Environment } from "../../infra/environments.js";
+import type { EnvironmentModel } from "../../model/environments.js";
 import { dbQueryDuration, httpRequestsTotal, httpRequestDuration } from "../../services/metrics.js";
 import { up, probeSuccess } from "../../services/metrics-exporters.js";
 import type { AlertDefinition } from "../alert-def.js";
-import { API_SCRAPE_JOB, BLACKBOX_JOB, apiProbeUrl, monitoringConfig } from "../config.js";
+import { API_SCRAPE_JOB, BLACKBOX_JOB } from "../../model/workloads.js";
 import { bucket, bucketInput, count, input, sel } from "../promql.js";
 import { SEVERITY, TEAMS } from "../severity.js";
 import { THRESHOLDS } from "../thresholds.js";
@@ -15,9 +15,9 @@ const route = { method: "GET", route: "/v1/products" } as const;
 /** Total API request rate over a window: the denominator of every API ratio and the idle guard. */
 export const apiRequestRate = (window: string): string => `sum(rate(${sel(httpRequestsTotal)}[${window}]))`;
 
-export function apiAlerts(env: Environment): AlertDefinition[] {
-  const ns = monitoringConfig(env).namespace;
-  const probeUrl = apiProbeUrl(env);
+export function apiAlerts(env: EnvironmentModel): AlertDefinition[] {
+  const ns = env.namespace;
+  const probeUrl = env.urls.apiProbe;
   const upSel = sel(up, { job: API_SCRAPE_JOB, namespace: ns });
   const probeSel = sel(probeSuccess, { job: BLACKBOX_JOB, instance: probeUrl });
   const upInput = (pod: string, values: string) => input(up, { job: API_SCRAPE_JOB, namespace: ns, pod }, values);

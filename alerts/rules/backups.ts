@@ -4,17 +4,17 @@
  * the `db-backup` CronJob that writes pg_dump files to S3 every 30 minutes (kube-state-metrics).
  * Freshness is measured on the CronJob, whose last successful run is the newest dump.
  */
-import type { Environment } from "../../infra/environments.js";
+import type { EnvironmentModel } from "../../model/environments.js";
 import { awsBackupNumberOfBackupJobsAbortedSum, awsBackupNumberOfBackupJobsFailedSum, awsBackupNumberOfCopyJobsFailedSum, kubeCronjobStatusLastSuccessfulTime, kubeJobOwner, kubeJobStatusFailed } from "../../services/metrics-exporters.js";
 import type { AlertDefinition } from "../alert-def.js";
-import { WORKLOADS, monitoringConfig } from "../config.js";
+import { WORKLOADS } from "../../model/workloads.js";
 import { input, sel } from "../promql.js";
 import { SEVERITY, TEAMS } from "../severity.js";
 import { THRESHOLDS } from "../thresholds.js";
 import { DASHBOARD_UIDS } from "../../dashboards/uids.js";
 
-export function backupAlerts(env: Environment): AlertDefinition[] {
-  const ns = monitoringConfig(env).namespace;
+export function backupAlerts(env: EnvironmentModel): AlertDefinition[] {
+  const ns = env.namespace;
   const cron = WORKLOADS.backupCronJob;
   const lastSuccess = sel(kubeCronjobStatusLastSuccessfulTime, { namespace: ns, cronjob: cron });
   const rpoHours = THRESHOLDS.rpoSeconds / 3600;

@@ -1,9 +1,9 @@
 /** Database symptoms: connectivity, replication, slow queries. */
-import type { Environment } from "../../infra/environments.js";
+import type { EnvironmentModel } from "../../model/environments.js";
 import { dbQueryDuration, dependencyUp } from "../../services/metrics.js";
 import { awsRdsReplicaLagMaximum, pgStatActivityCount, pgSettingsMaxConnections, pgUp } from "../../services/metrics-exporters.js";
 import type { AlertDefinition } from "../alert-def.js";
-import { monitoringConfig } from "../config.js";
+
 import { bucket, bucketInput, input, sel } from "../promql.js";
 import { SEVERITY, TEAMS } from "../severity.js";
 import { THRESHOLDS } from "../thresholds.js";
@@ -13,8 +13,8 @@ const T = THRESHOLDS;
 /** Client-side p95 query latency; the alert and its runbook query share it. */
 const dbQueryP95 = `histogram_quantile(0.95, sum by (le, model, operation) (rate(${bucket(dbQueryDuration)}[5m])))`;
 
-export function databaseAlerts(env: Environment): AlertDefinition[] {
-  const ns = monitoringConfig(env).namespace;
+export function databaseAlerts(env: EnvironmentModel): AlertDefinition[] {
+  const ns = env.namespace;
   const lag = `max by (dbinstance_identifier) (${sel(awsRdsReplicaLagMaximum)})`;
   const q = { model: "Product", operation: "findMany" } as const;
   return [

@@ -1,5 +1,5 @@
 /** Every alert and recording definition, grouped as they are rendered into rule groups. */
-import type { Environment } from "../../infra/environments.js";
+import type { EnvironmentModel } from "../../model/environments.js";
 import type { AlertDefinition, DefinitionGroup } from "../alert-def.js";
 import { sloAlerts, sloRecordingExamples, sloRecordings } from "../slo.js";
 import { apiAlerts } from "./api.js";
@@ -10,7 +10,7 @@ import { platformAlerts } from "./platform.js";
 import { apiSlos } from "./slo-api.js";
 import { watchdogAlerts } from "./watchdog.js";
 
-export function definitionGroups(env: Environment): DefinitionGroup[] {
+export function definitionGroups(env: EnvironmentModel): DefinitionGroup[] {
   const slos = apiSlos(env);
   return [
     { name: "product-platform.api", alerts: apiAlerts(env) },
@@ -28,6 +28,6 @@ export function definitionGroups(env: Environment): DefinitionGroup[] {
   ];
 }
 
-export function alertDefinitions(env: Environment): AlertDefinition[] {
+export function alertDefinitions(env: EnvironmentModel): AlertDefinition[] {
   return definitionGroups(env).flatMap((g) => g.alerts);
 }

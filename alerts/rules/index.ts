@@ -2,10 +2,10 @@
  * Rule groups as plain Prometheus objects: the same objects go into prometheus-rules.yaml and
  * into the PrometheusRule resource that infra deploys.
  */
-import type { Environment } from "../../infra/environments.js";
+import type { EnvironmentModel } from "../../model/environments.js";
 import type { AlertDefinition } from "../alert-def.js";
 import type { AlertingRule, RuleGroup } from "../rule-types.js";
-import { dashboardUrl, runbookUrl } from "../config.js";
+import { dashboardUrl, runbookUrl } from "../../model/environments.js";
 import { TEAM_LABEL } from "../severity.js";
 import { definitionGroups } from "./definitions.js";
 
@@ -18,7 +18,7 @@ export function alertLabels(def: AlertDefinition): Record<string, string> {
 }
 
 /** The annotations of a definition; runbook and dashboard links are built here and only here. */
-export function alertAnnotations(env: Environment, def: AlertDefinition): Record<string, string> {
+export function alertAnnotations(env: EnvironmentModel, def: AlertDefinition): Record<string, string> {
   const annotations: Record<string, string> = {
     summary: def.summary,
     description: def.description,
@@ -29,7 +29,7 @@ export function alertAnnotations(env: Environment, def: AlertDefinition): Record
   return annotations;
 }
 
-export function renderAlert(env: Environment, def: AlertDefinition): AlertingRule {
+export function renderAlert(env: EnvironmentModel, def: AlertDefinition): AlertingRule {
   return {
     alert: def.name,
     expr: def.expr,
@@ -40,7 +40,7 @@ export function renderAlert(env: Environment, def: AlertDefinition): AlertingRul
 }
 
 /** Every rule group, rendered for one environment. */
-export function ruleGroups(env: Environment): RuleGroup[] {
+export function ruleGroups(env: EnvironmentModel): RuleGroup[] {
   return definitionGroups(env).map((g) => ({
     name: g.name,
     ...(g.interval ? { interval: g.interval } : {}),
@@ -52,14 +52,14 @@ export function ruleGroups(env: Environment): RuleGroup[] {
 }
 
 /** The same groups as a prometheus-operator PrometheusRule resource. */
-export function prometheusRuleResource(env: Environment): object {
+export function prometheusRuleResource(env: EnvironmentModel): object {
   return {
     apiVersion: "monitoring.coreos.com/v1",
     kind: "PrometheusRule",
     metadata: {
       name: "product-platform",
       namespace: "monitoring",
-      labels: { "app.kubernetes.io/part-of": "product-platform", role: "alert-rules", environment: env },
+      labels: { "app.kubernetes.io/part-of": "product-platform", role: "alert-rules", environment: env.tier },
     },
     spec: { groups: ruleGroups(env) },
   };

@@ -1,5 +1,5 @@
 /** Job engine alerts: failure rates, backlogs, dead letters, stuck jobs, saturation, source checks. */
-import type { Environment } from "../../infra/environments.js";
+import type { EnvironmentModel } from "../../model/environments.js";
 import {
   jobsDeadLetterSize,
   jobsFailedTotal,
@@ -14,7 +14,7 @@ import {
 } from "../../services/metrics.js";
 import { rabbitmqQueueMessagesReady } from "../../services/metrics-exporters.js";
 import type { AlertDefinition } from "../alert-def.js";
-import { monitoringConfig } from "../config.js";
+
 import { JOB_TYPES } from "../../services/jobs/types.js";
 import { workQueue } from "../../services/jobs/topology.js";
 import { bucket, input, sel } from "../promql.js";
@@ -32,11 +32,11 @@ const otherQueuesMatcher = `queue=~${JSON.stringify(OTHER_WORK_QUEUES.map(escape
 /** Busy time over handler slots per job type; the alert and its runbook query share it. */
 const workerUtilization = `sum by (type) (rate(${sel(workerBusySecondsTotal)}[5m])) / sum by (type) (${sel(workerConcurrency)})`;
 
-export function jobAlerts(env: Environment): AlertDefinition[] {
-  const ns = monitoringConfig(env).namespace;
+export function jobAlerts(env: EnvironmentModel): AlertDefinition[] {
+  const ns = env.namespace;
   const importStarted = `sum(rate(${sel(jobsStartedTotal, { type: "import" })}[15m]))`;
   const sourceChecks = `sum(rate(${sel(sourceChecksTotal)}[30m]))`;
-  const dlqApi = (token: string) => `curl -s -H "Authorization: Bearer ${token}" https://api.<env-domain>/v1/admin/dead-jobs`;
+  const dlqApi = (token: string) => `curl -s -H "Authorization: Bearer ${token}" ${env.urls.api}/v1/admin/dead-jobs`;
   return [
     {
       name: "ImportJobFailureRateHigh",

@@ -1,5 +1,5 @@
 /** Platform alerts: a failed deployment of the user-facing tier (page), node resource causes (chat). */
-import type { Environment } from "../../infra/environments.js";
+import type { EnvironmentModel } from "../../model/environments.js";
 import {
   probeSuccess,
   rolloutInfo,
@@ -12,7 +12,7 @@ import {
   nodeMemoryMemTotalBytes,
 } from "../../services/metrics-exporters.js";
 import type { AlertDefinition } from "../alert-def.js";
-import { BLACKBOX_JOB, WORKLOADS, frontendProbeUrl, monitoringConfig } from "../config.js";
+import { BLACKBOX_JOB, WORKLOADS } from "../../model/workloads.js";
 import { input, sel } from "../promql.js";
 import { SEVERITY, TEAMS } from "../severity.js";
 import { THRESHOLDS } from "../thresholds.js";
@@ -28,11 +28,11 @@ const nodeCpuBusyRatio = `1 - avg by (instance) (rate(${sel(nodeCpuSecondsTotal,
 const nodeMemoryUsedRatio = `1 - (${sel(nodeMemoryMemAvailableBytes)} / ${sel(nodeMemoryMemTotalBytes)})`;
 const filesystemUsedRatio = `1 - (${sel(nodeFilesystemAvailBytes, VIRTUAL_FS)} / ${sel(nodeFilesystemSizeBytes, VIRTUAL_FS)})`;
 
-export function platformAlerts(env: Environment): AlertDefinition[] {
-  const ns = monitoringConfig(env).namespace;
+export function platformAlerts(env: EnvironmentModel): AlertDefinition[] {
+  const ns = env.namespace;
   /** User-facing tier: the API's Argo Rollout and the frontend's static site. */
   const apiRollout = { namespace: ns, name: WORKLOADS.api };
-  const frontendUrl = frontendProbeUrl(env);
+  const frontendUrl = env.urls.frontendProbe;
   const cpuIdle = (values: string) => input(nodeCpuSecondsTotal, { instance: "node-1", cpu: "0", mode: "idle" }, values);
   const fsLabels = { instance: "node-1", device: "/dev/nvme0n1p1", fstype: "ext4", mountpoint: "/" } as const;
   return [

@@ -1,10 +1,10 @@
 /** The API's SLOs: availability (non-5xx responses) and latency (responses under 1 s). */
 import { httpRequestsTotal, httpRequestDuration, HTTP_BUCKETS } from "../../services/metrics.js";
-import type { Environment } from "../../infra/environments.js";
+import type { EnvironmentModel } from "../../model/environments.js";
 import type { SloDefinition } from "../slo.js";
 import { sliErrorRecord } from "../slo.js";
 import { bucket, bucketInput, count, input, sel } from "../promql.js";
-import { monitoringConfig } from "../config.js";
+
 import { DASHBOARD_UIDS } from "../../dashboards/uids.js";
 
 /** Latency SLO threshold in seconds; it must be a histogram bucket boundary. */
@@ -18,8 +18,8 @@ const latency = (fastPerMinute: number, totalPerMinute: number) => [
   ...bucketInput(httpRequestDuration, route, "+Inf", `0+${totalPerMinute}x80`),
 ];
 
-export function apiSlos(env: Environment): SloDefinition[] {
-  const ns = monitoringConfig(env).namespace;
+export function apiSlos(env: EnvironmentModel): SloDefinition[] {
+  const ns = env.namespace;
   const burnQueries = (slo: string) => [
     { purpose: "Error ratio over 5m, 1h and 6h", promql: `${sliErrorRecord("5m")}{slo="${slo}"} or ${sliErrorRecord("1h")}{slo="${slo}"} or ${sliErrorRecord("6h")}{slo="${slo}"}` },
   ];

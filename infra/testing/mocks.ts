@@ -4,7 +4,6 @@
  * derived from the resource's type and logical name, never random or time based.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config.js";
 
 /** One resource the program registered: its type token, logical name and resolved inputs. */
 export interface PlannedResource {
@@ -166,10 +165,10 @@ function recordDependencies(into: Map<string, string[]>): void {
  */
 export async function renderStack(
   stackName: string,
-  cfg: StackConfig,
-  program: (cfg: StackConfig) => Record<string, unknown> | Promise<Record<string, unknown>>,
+  region: string,
+  program: () => Record<string, unknown> | Promise<Record<string, unknown>>,
 ): Promise<RenderedStack> {
-  if (process.env["PULUMI_DEBUG_PROMISE_LEAKS"]) return renderOnce(stackName, cfg, program);
+  if (process.env["PULUMI_DEBUG_PROMISE_LEAKS"]) return renderOnce(stackName, region, program);
   const limit = Error.stackTraceLimit;
   const sourceMaps = process.sourceMapsEnabled;
   const restore = () => {
@@ -179,10 +178,10 @@ export async function renderStack(
   Error.stackTraceLimit = 0;
   if (sourceMaps) process.setSourceMapsEnabled(false);
   try {
-    return await renderOnce(stackName, cfg, program);
+    return await renderOnce(stackName, region, program);
   } catch {
     restore();
-    return await renderOnce(stackName, cfg, program);
+    return await renderOnce(stackName, region, program);
   } finally {
     restore();
   }
@@ -190,10 +189,10 @@ export async function renderStack(
 
 async function renderOnce(
   stackName: string,
-  cfg: StackConfig,
-  program: (cfg: StackConfig) => Record<string, unknown> | Promise<Record<string, unknown>>,
+  region: string,
+  program: () => Record<string, unknown> | Promise<Record<string, unknown>>,
 ): Promise<RenderedStack> {
-  const mocks = new PlatformMocks(cfg.region);
+  const mocks = new PlatformMocks(region);
   await pulumi.runtime.setMocks(mocks, "platform", stackName, false);
   const dependencies = new Map<string, string[]>();
   recordDependencies(dependencies);
@@ -201,7 +200,7 @@ async function renderOnce(
   const drain = () => (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   let outputs: unknown;
   try {
-    outputs = await pulumi.runtime.runInPulumiStack(async () => program(cfg));
+    outputs = await pulumi.runtime.runInPulumiStack(async () => program());
   } catch (err) {
     // Let this run's registrations settle before anyone installs new mocks.
     await drain().catch(() => undefined);
@@ -217,5 +216,4 @@ export const MOCK_OPERATOR_SECRETS = {
   slackWebhookUrl: "https://hooks.slack.invalid/mock",
   smtpPassword: "mock-smtp-password",
   heartbeatToken: "mock-heartbeat-token",
-  pagerdutyRoutingKey: "mock-routing-key",
 } as const;

@@ -1,27 +1,23 @@
-/** The committed stack configs (Pulumi.<stack>.yaml), read without Pulumi. */
-import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
-import { parse } from "yaml";
-import { parseStackConfig, platformValues } from "../config.js";
-import type { StackConfig } from "../config.js";
-import type { Environment } from "../environments.js";
+/** The committed stack configs (Pulumi.<stack>.yaml), read without Pulumi: one stack per environment. */
+import { ENVIRONMENTS, environment, readStackFile } from "../../model/environments.js";
+import type { EnvironmentModel, EnvironmentName } from "../../model/environments.js";
+import { platformValues } from "../../model/stack-config.js";
+import type { StackConfig } from "../../model/stack-config.js";
 
-export const STACKS = ["dev", "staging", "prod", "prod-dr"] as const;
-export type StackName = (typeof STACKS)[number];
+export const STACKS = ENVIRONMENTS;
+export type StackName = EnvironmentName;
 
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-/** The environment a stack deploys: prod-dr deploys prod. */
-export function environmentOf(stack: StackName): Environment {
-  return stack === "prod-dr" ? "prod" : stack;
-}
-
-/** The raw `platform:` values of Pulumi.<stack>.yaml. */
+/** The raw `platform:` values of Pulumi.<stack>.yaml (keys without the prefix). */
 export async function readStackValues(stack: StackName): Promise<Record<string, unknown>> {
-  const doc = parse(await readFile(`${REPO_ROOT}Pulumi.${stack}.yaml`, "utf8")) as { config?: Record<string, unknown> };
-  return platformValues(doc.config ?? {});
+  return platformValues(readStackFile(stack));
 }
 
+/** The validated config of a committed stack. */
 export async function loadStack(stack: StackName): Promise<StackConfig> {
-  return parseStackConfig(environmentOf(stack), await readStackValues(stack));
+  return environment(stack).config;
+}
+
+/** The environment model of a committed stack. */
+export function loadEnvironmentModel(stack: StackName): EnvironmentModel {
+  return environment(stack);
 }

@@ -5,6 +5,7 @@
  * accepted by Prometheus' own query engine.
  */
 import type { AddressInfo } from "node:net";
+import { environment } from "../../model/environments.js";
 import type { Server } from "node:http";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -47,7 +48,7 @@ describe("rules and dashboards in a real Prometheus", () => {
     await new Promise((r) => server.once("listening", r));
     const target = `127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-    await writeFile(join(dir, "rules.yaml"), stringify({ groups: ruleGroups("prod") }));
+    await writeFile(join(dir, "rules.yaml"), stringify({ groups: ruleGroups(environment("prod")) }));
     await writeFile(
       join(dir, "prometheus.yaml"),
       stringify({
@@ -87,7 +88,7 @@ describe("rules and dashboards in a real Prometheus", () => {
   });
 
   it("evaluates every rule without error", async () => {
-    const expected = ruleGroups("prod").flatMap((g) => g.rules).length;
+    const expected = ruleGroups(environment("prod")).flatMap((g) => g.rules).length;
     expect(expected).toBeGreaterThan(20);
     const rules = await waitFor(
       "every rule to have been evaluated",
@@ -123,7 +124,7 @@ describe("rules and dashboards in a real Prometheus", () => {
         visit(dashboard, p.panels);
       }
     };
-    for (const d of buildDashboards("prod")) visit(String(d.title), (d as { panels?: unknown[] }).panels);
+    for (const d of buildDashboards(environment("prod"))) visit(String(d.title), (d as { panels?: unknown[] }).panels);
     expect(exprs.length).toBeGreaterThan(20);
     const failures: string[] = [];
     for (const { where, expr } of exprs) {

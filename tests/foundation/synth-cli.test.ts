@@ -23,7 +23,7 @@ describe("npm run synth", () => {
     const r = await synth(["--env", "nope"]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/unknown environment "nope"/);
-    expect(r.stderr).toContain("dev, staging, prod");
+    expect(r.stderr).toContain("dev, staging, prod, prod-dr");
   });
 
   it("refuses a missing environment and an unknown flag", async () => {
@@ -47,6 +47,28 @@ describe("npm run synth", () => {
         const body = await readFile(join(out, "dev", a.path));
         expect(body.length).toBe(a.bytes);
       }
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("renders the standby prod-dr: its own plan, rules, dashboards and Alertmanager routing", async () => {
+    const out = await mkdtemp(join(tmpdir(), "synth-"));
+    try {
+      const r = await synth(["--env", "prod-dr", "--out", out]);
+      expect(r.code, r.stderr).toBe(0);
+      const manifest = JSON.parse(await readFile(join(out, "prod-dr", "manifest.json"), "utf8")) as { environment: string; artifacts: { path: string; kind: string }[] };
+      expect(manifest.environment).toBe("prod-dr");
+      expect(new Set(manifest.artifacts.map((a) => a.kind))).toEqual(new Set(["dashboard", "prometheus-rules", "prometheus-rule-resource", "promtool-test", "alertmanager", "infra-plan"]));
+      const am = await readFile(join(out, "prod-dr", "alertmanager.yaml"), "utf8");
+      expect(am).toContain("#incidents-prod-dr");
+      expect(am).toContain("pagerduty-critical");
+      expect(am).toContain("https://heartbeat.acme.example/ping/alertmanager-prod-dr");
+      const rules = await readFile(join(out, "prod-dr", "prometheus-rules.yaml"), "utf8");
+      expect(rules).toContain("/runbooks/prod-dr/apiunavailable.md");
+      expect(rules).toContain("https://grafana.dr.acme.example/d/");
+      const plan = JSON.parse(await readFile(join(out, "prod-dr", "infra-plan.json"), "utf8")) as { type: string; name: string }[];
+      expect(plan.some((p) => p.type === "pulumi:pulumi:StackReference" && p.name === "prod-dr-primary")).toBe(true);
     } finally {
       await rm(out, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { StackConfigError, parseStackConfig, windowsOverlap } from "../../infra/config.js";
-import { STACKS, environmentOf, loadStack, readStackValues } from "../../infra/testing/stack-config.js";
+import { STACKS, loadEnvironmentModel, loadStack, readStackValues } from "../../infra/testing/stack-config.js";
 
 type Raw = Record<string, unknown>;
 
@@ -24,7 +24,8 @@ function errorOf(fn: () => unknown): StackConfigError {
 describe("committed stack configs", () => {
   it.each(STACKS)("Pulumi.%s.yaml is valid", async (stack) => {
     const cfg = await loadStack(stack);
-    expect(cfg.environment).toBe(environmentOf(stack));
+    expect(cfg.environment).toBe(loadEnvironmentModel(stack).tier);
+    expect(loadEnvironmentModel(stack).name).toBe(stack);
     expect(cfg.rds.backupRetentionDays).toBeGreaterThanOrEqual(30);
     expect(cfg.rds.backupWindow.startsWith("03:00")).toBe(true);
     expect(cfg.dr).toMatchObject({ rtoHours: 4, rpoHours: 1 });

@@ -19,8 +19,7 @@ describe("the Pulumi entry point", () => {
     const doc = parse(await readFile("Pulumi.staging.yaml", "utf8")) as { config: Record<string, unknown> };
     const config = Object.fromEntries(Object.entries(doc.config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
     const secrets = { "platform:slackWebhookUrl": "https://hooks.slack.invalid/x", "platform:smtpPassword": "x", "platform:heartbeatToken": "x" };
-    const cfg = await loadStack("staging");
-    const result = await renderStack("staging", cfg, async () => {
+    const result = await renderStack("staging", (await loadStack("staging")).region, async () => {
       pulumi.runtime.setAllConfig({ ...config, ...secrets }, Object.keys(secrets));
       return program.default();
     });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { infraPlanArtifacts, renderPlan } from "../../infra/plan.js";
+import { environment } from "../../model/environments.js";
 
 describe("infra-plan.json", () => {
   it("renders environments one after another in one process, deterministically and without leaking", async () => {
@@ -14,7 +15,7 @@ describe("infra-plan.json", () => {
   }, 60_000);
 
   it("is a JSON array of {type, name, args}, Kubernetes objects with their kind, secrets redacted", async () => {
-    const [artifact] = await infraPlanArtifacts("staging");
+    const [artifact] = await infraPlanArtifacts(environment("staging"));
     expect(artifact).toMatchObject({ path: "infra-plan.json", kind: "infra-plan" });
     const plan = JSON.parse(artifact!.content) as { type: string; name: string; args: Record<string, unknown> }[];
     expect(plan.some((r) => r.type === "pulumi:pulumi:Stack")).toBe(false);

@@ -14,7 +14,7 @@ describe("renderStack", () => {
   it("restores Error.stackTraceLimit and source maps after a render", async () => {
     const cfg = await loadStack("dev");
     const [limit, sourceMaps] = [Error.stackTraceLimit, process.sourceMapsEnabled];
-    const ok = await renderStack("dev", cfg, () => ({ answer: 42 }));
+    const ok = await renderStack("dev", cfg.region, () => ({ answer: 42 }));
     expect(ok.outputs).toEqual({ answer: 42 });
     expect([Error.stackTraceLimit, process.sourceMapsEnabled]).toEqual([limit, sourceMaps]);
   });
@@ -28,7 +28,7 @@ describe("renderStack", () => {
       const limit = Error.stackTraceLimit;
       let runs = 0;
       const failing = () => { runs++; throw new Error("program failed"); };
-      const err = await renderStack("dev", await loadStack("dev"), failing).then(() => undefined, (e) => e);
+      const err = await renderStack("dev", (await loadStack("dev")).region, failing).then(() => undefined, (e) => e);
       console.log(JSON.stringify({ message: err?.message, stack: err?.stack, runs, restored: Error.stackTraceLimit === limit }));
     `;
     const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });

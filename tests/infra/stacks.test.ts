@@ -7,19 +7,20 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ALERTMANAGER_SECRET_FILES } from "../../alerts/alertmanager.js";
+import { ALERTMANAGER_SECRET_FILES, alertmanagerSecretNames } from "../../alerts/alertmanager.js";
 import { PAGERDUTY_MODEL } from "../../alerts/pagerduty.js";
 import { ruleGroups } from "../../alerts/rules/index.js";
 import { buildDashboards } from "../../dashboards/index.js";
 import { violations } from "../../infra/policies/rules.js";
 import type { PlannedResource, RenderedStack } from "../../infra/testing/mocks.js";
 import { REDACTED } from "../../infra/testing/mocks.js";
-import { STACKS, environmentOf, renderStackByName } from "../../infra/testing/stacks.js";
+import { STACKS, loadEnvironmentModel, renderStackByName } from "../../infra/testing/stacks.js";
 import type { StackName } from "../../infra/testing/stacks.js";
 import type { StackConfig } from "../../infra/config.js";
 import { JOB_TYPES } from "../../services/jobs/types.js";
 import { EXPORTER_METRICS, probeSuccess, rolloutInfo, rolloutInfoReplicasAvailable, rolloutInfoReplicasDesired } from "../../services/metrics-exporters.js";
-import { BLACKBOX_JOB, apiProbeUrl, frontendProbeUrl } from "../../alerts/config.js";
+import { BLACKBOX_JOB } from "../../model/workloads.js";
+import type { EnvironmentModel } from "../../model/environments.js";
 import { THRESHOLDS } from "../../alerts/thresholds.js";
 import { cloudwatchPrometheusName } from "../../infra/monitoring.js";
 
@@ -77,7 +78,7 @@ function selectorsIn(exprs: string[], metric: string): Record<string, string>[] 
   }
   return found;
 }
-const ruleExprs = (env: ReturnType<typeof environmentOf>) => ruleGroups(env).flatMap((g) => g.rules.map((r) => r.expr));
+const ruleExprs = (env: EnvironmentModel) => ruleGroups(env).flatMap((g) => g.rules.map((r) => r.expr));
 
 /** Prometheus relabelling (replace and labeldrop only) applied to one label set, as metric_relabel_configs does. */
 function relabel(labels: Record<string, string>, configs: Any[]): Record<string, string> {
@@ -114,13 +115,13 @@ function awsTypeIsTaggable(type: string): boolean {
 describe.each(STACKS)("stack %s", (stack) => {
   it("tags every taggable AWS resource and labels every Kubernetes object with environment and owner", () => {
     const { resources, config } = get(stack);
-    const env = environmentOf(stack);
+    const env = loadEnvironmentModel(stack);
     const aws = resources.filter((r) => r.type.startsWith("aws:") && awsTypeIsTaggable(r.type));
     expect(aws.length).toBeGreaterThan(40);
-    for (const r of aws) expect(r.args["tags"], `${r.type} ${r.name}`).toMatchObject({ environment: env, owner: config.owner });
+    for (const r of aws) expect(r.args["tags"], `${r.type} ${r.name}`).toMatchObject({ environment: env.tier, owner: config.owner });
     const k8s = resources.filter((r) => r.type.startsWith("kubernetes:") && r.args["metadata"] !== undefined);
     expect(k8s.length).toBeGreaterThan(30);
-    for (const r of k8s) expect((r.args["metadata"] as Any).labels, `${r.type} ${r.name}`).toMatchObject({ environment: env, owner: config.owner });
+    for (const r of k8s) expect((r.args["metadata"] as Any).labels, `${r.type} ${r.name}`).toMatchObject({ environment: env.tier, owner: config.owner });
     // Helm releases: the standard labels wherever the chart accepts labels.
     const releases = ofType(stack, "kubernetes:helm.sh/v3:Release");
     expect(releases.length).toBeGreaterThanOrEqual(9);
@@ -129,7 +130,7 @@ describe.each(STACKS)("stack %s", (stack) => {
       const paths = CHART_LABEL_VALUES[chart];
       expect(paths, `label values of chart ${chart} (add it to CHART_LABEL_VALUES)`).toBeDefined();
       if (chart !== "prometheus-operator-crds") expect(paths!.length, chart).toBeGreaterThan(0);
-      for (const path of paths!) expect(at(r.args["values"], path), `${r.name} values.${path}`).toMatchObject({ environment: env, owner: config.owner });
+      for (const path of paths!) expect(at(r.args["values"], path), `${r.name} values.${path}`).toMatchObject({ environment: env.tier, owner: config.owner });
     }
   });
 
@@ -223,7 +224,7 @@ describe.each(STACKS)("stack %s", (stack) => {
   });
 
   it("deploys the same dashboards and rules synth renders", () => {
-    const env = environmentOf(stack);
+    const env = loadEnvironmentModel(stack);
     const maps = ofType(stack, "kubernetes:core/v1:ConfigMap").filter((r) => (r.args["metadata"] as Any).labels?.grafana_dashboard === "1");
     const byUid = (a: { uid: string }, b: { uid: string }) => a.uid.localeCompare(b.uid);
     const deployed = maps.flatMap((m) => Object.values(m.args["data"] as Record<string, string>).map((json) => JSON.parse(json) as { uid: string })).sort(byUid);
@@ -236,7 +237,10 @@ describe.each(STACKS)("stack %s", (stack) => {
 
   it("gives Alertmanager its config and its secrets as files from a Kubernetes secret", () => {
     const secret = ofType(stack, "kubernetes:core/v1:Secret").find((s) => (s.args["metadata"] as Any).name === "alertmanager-secrets")!;
-    expect(Object.keys(secret.args["stringData"] as object).sort()).toEqual(Object.values(ALERTMANAGER_SECRET_FILES).map((p) => p.split("/").pop()).sort());
+    const env = loadEnvironmentModel(stack);
+    // Exactly the files the environment's config reads: no PagerDuty routing key where nobody is paged.
+    expect(Object.keys(secret.args["stringData"] as object).sort()).toEqual(alertmanagerSecretNames(env).map((n) => ALERTMANAGER_SECRET_FILES[n].split("/").pop()).sort());
+    expect(Object.keys(secret.args["stringData"] as object).includes("pagerduty-routing-key")).toBe(env.monitoring.pages === "pagerduty");
     for (const v of Object.values(secret.args["stringData"] as object)) expect(v).toBe(REDACTED);
     const values = one(stack, "kubernetes:helm.sh/v3:Release", "kube-prometheus-stack").args["values"] as Any;
     expect(values.alertmanager.alertmanagerSpec.volumes[0].secret.secretName).toBe("alertmanager-secrets");
@@ -254,16 +258,16 @@ describe.each(STACKS)("stack %s", (stack) => {
   });
 
   it("probes the external API /healthz and the frontend with exactly the job and instance labels the rules select", () => {
-    const env = environmentOf(stack);
+    const env = loadEnvironmentModel(stack);
     const probes = k8sKind(stack, "Probe");
     // What Prometheus gets from a Probe with static targets: job = spec.jobName, instance = the target URL.
     const produced = probes.flatMap((p) => {
       const spec = p.args["spec"] as Any;
       return (spec.targets.staticConfig.static as string[]).map((url) => ({ job: spec.jobName as string, instance: url }));
     });
-    expect(produced).toEqual(expect.arrayContaining([{ job: BLACKBOX_JOB, instance: apiProbeUrl(env) }, { job: BLACKBOX_JOB, instance: frontendProbeUrl(env) }]));
+    expect(produced).toEqual(expect.arrayContaining([{ job: BLACKBOX_JOB, instance: env.urls.apiProbe }, { job: BLACKBOX_JOB, instance: env.urls.frontendProbe }]));
     const selectors = selectorsIn(ruleExprs(env), probeSuccess.name);
-    expect(selectors.map((s) => s["instance"]).sort()).toEqual([apiProbeUrl(env), frontendProbeUrl(env)].sort());
+    expect(selectors.map((s) => s["instance"]).sort()).toEqual([env.urls.apiProbe, env.urls.frontendProbe].sort());
     for (const s of selectors) {
       expect(s["job"], JSON.stringify(s)).toBe(BLACKBOX_JOB);
       expect(produced, JSON.stringify(s)).toContainEqual(s);
@@ -284,7 +288,7 @@ describe.each(STACKS)("stack %s", (stack) => {
   });
 
   it("scrapes the Argo Rollouts controller (rollout_info*) through the chart's ServiceMonitor, after the CRDs, keeping the Rollout's namespace", () => {
-    const env = environmentOf(stack);
+    const env = loadEnvironmentModel(stack);
     const argo = release(stack, "argo-rollouts");
     const metrics = (argo.args["values"] as Any).controller.metrics;
     expect(metrics.enabled).toBe(true);

@@ -6,6 +6,7 @@
  * resolve with the same key), and continue to Slack; a warning must not page.
  */
 import { spawn } from "node:child_process";
+import { environment } from "../../model/environments.js";
 import type { ChildProcess } from "node:child_process";
 import { createServer } from "node:http";
 import type { Server } from "node:http";
@@ -43,7 +44,7 @@ function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefine
 }
 
 const rule = (name: string, severity: string): AlertingRule => {
-  const r = ruleGroups("prod")
+  const r = ruleGroups(environment("prod"))
     .flatMap((g) => g.rules)
     .find((x): x is AlertingRule => "alert" in x && x.alert === name && x.labels?.severity === severity);
   if (!r) throw new Error(`no rule ${name}/${severity}`);
@@ -86,7 +87,7 @@ beforeAll(async () => {
     smtpPassword: join(dir, "secrets/smtp-password"),
     heartbeatToken: join(dir, "secrets/heartbeat-token"),
   };
-  const config = alertmanagerConfig("prod", { pagerdutyUrl: `${base}/v2/enqueue`, heartbeatUrl: `${base}/heartbeat`, secretFiles, groupWait: "1s", groupInterval: "2s" });
+  const config = alertmanagerConfig(environment("prod"), { pagerdutyUrl: `${base}/v2/enqueue`, heartbeatUrl: `${base}/heartbeat`, secretFiles, groupWait: "1s", groupInterval: "2s" });
   await writeFiles(dir, {
     "secrets/pagerduty-routing-key": ROUTING_KEY,
     "secrets/slack-webhook-url": `${base}/slack`,

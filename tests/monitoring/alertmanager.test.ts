@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { ENVIRONMENTS } from "../../infra/environments.js";
+import { ENVIRONMENTS, environment } from "../../model/environments.js";
 import { ALERTMANAGER_SECRETS_DIR, ALERTMANAGER_SECRET_FILES, MAINTENANCE_WINDOW, RECEIVERS, alertmanagerConfig } from "../../alerts/alertmanager.js";
 import type { AlertmanagerRoute } from "../../alerts/alertmanager-types.js";
 import { ruleGroups } from "../../alerts/rules/index.js";
@@ -17,7 +17,7 @@ let configFile = "";
 
 beforeAll(async () => {
   const dir = await tempDir("alertmanager");
-  await writeFiles(dir, { "alertmanager.yaml": stringify(alertmanagerConfig("prod")) });
+  await writeFiles(dir, { "alertmanager.yaml": stringify(alertmanagerConfig(environment("prod"))) });
   configFile = join(dir, "alertmanager.yaml");
 });
 
@@ -42,7 +42,8 @@ function expectedReceivers(labels: Record<string, string>): string[] {
   }
 }
 
-describe.each(ENVIRONMENTS)("amtool check-config (%s)", (env) => {
+describe.each(ENVIRONMENTS)("amtool check-config (%s)", (name) => {
+  const env = environment(name);
   it("accepts the rendered config", async () => {
     const dir = await tempDir(`am-${env}`);
     await writeFiles(dir, { "alertmanager.yaml": stringify(alertmanagerConfig(env)) });
@@ -53,7 +54,7 @@ describe.each(ENVIRONMENTS)("amtool check-config (%s)", (env) => {
 });
 
 describe("routing table (amtool config routes test --verify.receivers)", () => {
-  const ruleLabelSets = ruleGroups("prod")
+  const ruleLabelSets = ruleGroups(environment("prod"))
     .flatMap((g) => g.rules.filter((r): r is AlertingRule => "alert" in r))
     .map((r): Record<string, string> => ({ alertname: r.alert, namespace: "product-platform", ...r.labels }));
   const edgeCases: Record<string, string>[] = [
@@ -82,7 +83,7 @@ describe("routing table (amtool config routes test --verify.receivers)", () => {
 });
 
 describe("config policy", () => {
-  const cfg = alertmanagerConfig("prod");
+  const cfg = alertmanagerConfig(environment("prod"));
   const yaml = stringify(cfg);
   const flat = (r: AlertmanagerRoute): AlertmanagerRoute[] => [r, ...(r.routes ?? []).flatMap(flat)];
   const routes = flat(cfg.route).slice(1);

@@ -8,12 +8,13 @@
  * - read-only (editable: false), stable uids, unique panel ids.
  */
 import { describe, expect, it } from "vitest";
+import { environment } from "../../model/environments.js";
 import { buildDashboards } from "../../dashboards/index.js";
 import type { DashboardJson, PanelJson } from "../../dashboards/index.js";
 import { DASHBOARD_UIDS } from "../../dashboards/uids.js";
 import { RATE_INTERVAL_SENTINEL, analysePromql, declaredSeries, grafanaToPromql, undeclared } from "./helpers.js";
 
-const declared = declaredSeries("prod");
+const declared = declaredSeries(environment("prod"));
 
 type Target = { expr?: string; datasource?: { uid?: string; type?: string } };
 
@@ -52,7 +53,7 @@ export function lintDashboard(d: DashboardJson): string[] {
   return problems;
 }
 
-const dashboards = buildDashboards("prod");
+const dashboards = buildDashboards(environment("prod"));
 
 describe("dashboards", () => {
   it("are the five expected ones, with the stable uids alerts link to", () => {
@@ -62,7 +63,7 @@ describe("dashboards", () => {
 
   it("render the same in every environment and are JSON-serialisable", () => {
     const json = JSON.stringify(dashboards);
-    expect(JSON.stringify(buildDashboards("dev"))).toBe(json);
+    expect(JSON.stringify(buildDashboards(environment("dev")))).toBe(json);
     expect(JSON.parse(json)).toEqual(dashboards);
   });
 

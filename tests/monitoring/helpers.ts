@@ -9,7 +9,7 @@ import { APP_METRICS } from "../../services/metrics.js";
 import { EXPORTER_METRICS } from "../../services/metrics-exporters.js";
 import type { MetricDef } from "../../services/metric-def.js";
 import { histogramSeries } from "../../services/metric-def.js";
-import type { Environment } from "../../infra/environments.js";
+import type { EnvironmentModel } from "../../model/environments.js";
 import { ruleGroups } from "../../alerts/rules/index.js";
 
 const execFileP = promisify(execFile);
@@ -52,7 +52,7 @@ export interface DeclaredSeries {
 }
 
 /** Every series name a query may use: catalog metrics, histogram series and recording rules. */
-export function declaredSeries(env: Environment): Map<string, DeclaredSeries> {
+export function declaredSeries(env: EnvironmentModel): Map<string, DeclaredSeries> {
   const out = new Map<string, DeclaredSeries>();
   for (const m of [...APP_METRICS, ...EXPORTER_METRICS] as readonly MetricDef[]) {
     if (m.type === "histogram") {

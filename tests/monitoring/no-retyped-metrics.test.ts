@@ -4,6 +4,7 @@
  * declared series name (including histogram _bucket/_sum/_count) written out literally.
  */
 import { readFile, readdir } from "node:fs/promises";
+import { environment } from "../../model/environments.js";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { declaredSeries } from "./helpers.js";
@@ -18,7 +19,7 @@ async function tsFiles(dir: string): Promise<string[]> {
 describe("metric names are never retyped", () => {
   it("dashboards/ and alerts/ name no declared series in their source text", async () => {
     // Recording rules are named through sliErrorRecord(); single-word names such as `up` are too common to scan for.
-    const names = [...declaredSeries("prod").entries()].filter(([n, d]) => d.metric !== undefined && n.includes("_")).map(([n]) => n);
+    const names = [...declaredSeries(environment("prod")).entries()].filter(([n, d]) => d.metric !== undefined && n.includes("_")).map(([n]) => n);
     const offenders: string[] = [];
     for (const file of [...(await tsFiles(join(ROOT, "dashboards"))), ...(await tsFiles(join(ROOT, "alerts")))]) {
       const text = await readFile(file, "utf8");

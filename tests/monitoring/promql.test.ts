@@ -3,19 +3,19 @@
  * queries) must parse with the real Prometheus grammar and name only declared metrics.
  */
 import { describe, expect, it } from "vitest";
-import { ENVIRONMENTS } from "../../infra/environments.js";
+import { ENVIRONMENTS, environment } from "../../model/environments.js";
 import { alertDefinitions, ruleGroups } from "../../alerts/rules/index.js";
 import { buildDashboards } from "../../dashboards/index.js";
 import { analysePromql, declaredSeries, grafanaToPromql, undeclared } from "./helpers.js";
 
 function panelExprs(): { where: string; expr: string }[] {
-  return buildDashboards("prod").flatMap((d) =>
+  return buildDashboards(environment("prod")).flatMap((d) =>
     d.panels.flatMap((p) => ((p.targets ?? []) as { expr?: string }[]).map((t) => ({ where: `${d.uid} / ${p.title}`, expr: grafanaToPromql(t.expr ?? "") }))),
   );
 }
 
 describe("the PromQL checker itself", () => {
-  const declared = declaredSeries("prod");
+  const declared = declaredSeries(environment("prod"));
   it("flags a syntax error", () => {
     expect(analysePromql("sum(rate(http_requests_total[5m])", declared).syntaxErrors).not.toEqual([]);
   });
@@ -29,7 +29,8 @@ describe("the PromQL checker itself", () => {
   });
 });
 
-describe.each(ENVIRONMENTS)("rules of %s", (env) => {
+describe.each(ENVIRONMENTS)("rules of %s", (name) => {
+  const env = environment(name);
   const declared = declaredSeries(env);
   const rules = ruleGroups(env).flatMap((g) => g.rules.map((r) => ({ name: "alert" in r ? r.alert : r.record, expr: r.expr })));
 
@@ -45,7 +46,7 @@ describe.each(ENVIRONMENTS)("rules of %s", (env) => {
 });
 
 describe("dashboard panel queries", () => {
-  const declared = declaredSeries("prod");
+  const declared = declaredSeries(environment("prod"));
   const exprs = panelExprs();
   it("exist", () => {
     expect(exprs.length).toBeGreaterThan(40);
@@ -58,8 +59,8 @@ describe("dashboard panel queries", () => {
 });
 
 describe("runbook queries", () => {
-  const declared = declaredSeries("prod");
-  const queries = alertDefinitions("prod").flatMap((d) => (d.runbook?.queries ?? []).map((q) => [`${d.name}: ${q.purpose}`, q.promql] as const));
+  const declared = declaredSeries(environment("prod"));
+  const queries = alertDefinitions(environment("prod")).flatMap((d) => (d.runbook?.queries ?? []).map((q) => [`${d.name}: ${q.purpose}`, q.promql] as const));
   it.each(queries)("%s", (_purpose, promql) => {
     const a = analysePromql(promql, declared);
     expect(a.syntaxErrors).toEqual([]);

@@ -7,28 +7,28 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ENVIRONMENTS } from "../../infra/environments.js";
-import type { Environment } from "../../infra/environments.js";
-import { renderMonitoring } from "../../alerts/artifacts.js";
+import { ENVIRONMENTS, environment } from "../../model/environments.js";
+import type { EnvironmentModel } from "../../model/environments.js";
+import { renderAlerting } from "../../alerts/artifacts.js";
 import { alertDefinitions, prometheusRuleResource, ruleGroups } from "../../alerts/rules/index.js";
 import type { AlertingRule } from "../../alerts/rules/index.js";
-import { RUNBOOK_BASE_URL } from "../../alerts/config.js";
+import { RUNBOOKS_URL } from "../../model/environments.js";
 import { PROMETHEUS_RULES_FILE, PROMTOOL_TEST_FILE } from "../../alerts/promtool-tests.js";
 import { BURN_RATE_WINDOWS, SLO_WINDOWS, sliErrorRecord } from "../../alerts/slo.js";
 import { run, tempDir, writeFiles } from "./helpers.js";
 
 const PROMTOOL = "/usr/bin/promtool";
 
-async function renderTo(env: Environment): Promise<string> {
-  const dir = await tempDir(`rules-${env}`);
-  await writeFiles(dir, Object.fromEntries(renderMonitoring(env).map((a) => [a.path, a.content])));
+async function renderTo(env: EnvironmentModel): Promise<string> {
+  const dir = await tempDir(`rules-${env.name}`);
+  await writeFiles(dir, Object.fromEntries(renderAlerting(env).map((a) => [a.path, a.content])));
   return dir;
 }
 
-const alertsOf = (env: Environment): AlertingRule[] => ruleGroups(env).flatMap((g) => g.rules.filter((r): r is AlertingRule => "alert" in r));
+const alertsOf = (env: EnvironmentModel): AlertingRule[] => ruleGroups(env).flatMap((g) => g.rules.filter((r): r is AlertingRule => "alert" in r));
 
 describe("alert rule conventions", () => {
-  const alerts = alertsOf("prod");
+  const alerts = alertsOf(environment("prod"));
 
   it("every alert has a CamelCase name, a severity, a team and the three annotations", () => {
     for (const a of alerts) {
@@ -43,8 +43,9 @@ describe("alert rule conventions", () => {
     }
   });
 
-  it.each(ENVIRONMENTS)("runbook_url in %s is the env base URL + the lowercased alert name", (env) => {
-    for (const a of alertsOf(env)) expect(a.annotations?.runbook_url).toBe(`${RUNBOOK_BASE_URL[env]}/${a.alert.toLowerCase()}.md`);
+  it.each(ENVIRONMENTS)("runbook_url in %s is the env base URL + the lowercased alert name", (name) => {
+  const env = environment(name);
+    for (const a of alertsOf(env)) expect(a.annotations?.runbook_url).toBe(`${RUNBOOKS_URL}/${name}/${a.alert.toLowerCase()}.md`);
   });
 
   it("has the required pages, warnings, SLO alerts and the Watchdog", () => {
@@ -70,7 +71,7 @@ describe("alert rule conventions", () => {
       ["warning", "1d", "2h", 3],
       ["warning", "3d", "6h", 1],
     ]);
-    const records = ruleGroups("prod").flatMap((g) => g.rules.filter((r) => "record" in r));
+    const records = ruleGroups(environment("prod")).flatMap((g) => g.rules.filter((r) => "record" in r));
     for (const slo of ["api-availability", "api-latency"]) {
       for (const w of SLO_WINDOWS) expect(records.some((r) => "record" in r && r.record === sliErrorRecord(w) && r.labels?.slo === slo), `${slo} ${w}`).toBe(true);
     }
@@ -80,7 +81,7 @@ describe("alert rule conventions", () => {
   });
 
   it("every alert name has examples that fire and examples that stay silent", () => {
-    const defs = alertDefinitions("prod");
+    const defs = alertDefinitions(environment("prod"));
     for (const name of new Set(defs.map((d) => d.name))) {
       const examples = defs.filter((d) => d.name === name).flatMap((d) => d.examples);
       expect(examples.some((e) => e.fires.length > 0), `${name} fires`).toBe(true);
@@ -89,14 +90,15 @@ describe("alert rule conventions", () => {
   });
 
   it("the PrometheusRule resource carries exactly the rule groups", () => {
-    const res = prometheusRuleResource("prod") as { apiVersion: string; kind: string; spec: { groups: unknown } };
+    const res = prometheusRuleResource(environment("prod")) as { apiVersion: string; kind: string; spec: { groups: unknown } };
     expect(res.apiVersion).toBe("monitoring.coreos.com/v1");
     expect(res.kind).toBe("PrometheusRule");
-    expect(res.spec.groups).toEqual(ruleGroups("prod"));
+    expect(res.spec.groups).toEqual(ruleGroups(environment("prod")));
   });
 });
 
-describe.each(ENVIRONMENTS)("promtool check rules (%s)", (env) => {
+describe.each(ENVIRONMENTS)("promtool check rules (%s)", (name) => {
+  const env = environment(name);
   it("accepts the rendered rule file and the PrometheusRule groups", async () => {
     const dir = await renderTo(env);
     const res = await run(PROMTOOL, ["check", "rules", join(dir, PROMETHEUS_RULES_FILE)]);
@@ -111,7 +113,7 @@ describe.each(ENVIRONMENTS)("promtool check rules (%s)", (env) => {
 describe("promtool test rules (prod)", () => {
   let dir = "";
   beforeAll(async () => {
-    dir = await renderTo("prod");
+    dir = await renderTo(environment("prod"));
   });
 
   it("passes every example", { timeout: 180_000 }, async () => {

@@ -4,17 +4,21 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { alertDefinitions, ruleGroups } from "../../alerts/rules/index.js";
 import type { AlertingRule } from "../../alerts/rules/index.js";
-import { PROCEDURES, RUNBOOK_SECTIONS, renderAllRunbooks, renderRunbookIndex } from "../../alerts/runbooks.js";
+import { PROCEDURES, RUNBOOK_SECTIONS, renderAllRunbooks, renderRunbookTree } from "../../alerts/runbooks.js";
+import { ENVIRONMENTS, environment, environments } from "../../model/environments.js";
+import type { EnvironmentModel } from "../../model/environments.js";
 
 const RUNBOOK_DIR = join(import.meta.dirname, "../../runbooks");
-const alertNames = [...new Set(alertDefinitions("prod").map((d) => d.name))];
+const alertNames = [...new Set(alertDefinitions(environment("prod")).map((d) => d.name))];
 
 /** The `## ` headings of a Markdown page, in order. */
 const headings = (md: string): string[] => [...md.matchAll(/^## (.+)$/gm)].map((m) => m[1]!.trim());
 
+const pages = ENVIRONMENTS.flatMap((env) => alertNames.map((name) => [env, name] as const));
+
 describe("alert runbooks", () => {
-  it.each(alertNames)("%s has a committed runbook with every section, in order", async (name) => {
-    const md = await readFile(join(RUNBOOK_DIR, `${name.toLowerCase()}.md`), "utf8");
+  it.each(pages)("%s/%s has a committed runbook with every section, in order", async (env, name) => {
+    const md = await readFile(join(RUNBOOK_DIR, env, `${name.toLowerCase()}.md`), "utf8");
     expect(headings(md)).toEqual([...RUNBOOK_SECTIONS]);
     for (const section of RUNBOOK_SECTIONS) {
       const body = md.split(`## ${section}`)[1]?.split(/^## /m)[0]?.trim() ?? "";
@@ -25,22 +29,35 @@ describe("alert runbooks", () => {
     expect(diagnosis).toMatch(/```bash\n(kubectl|psql|aws|curl|amtool)/);
   });
 
-  it("every runbook_url in the rules points at one of these files", () => {
-    const files = new Set(alertNames.map((n) => `${n.toLowerCase()}.md`));
-    for (const r of ruleGroups("prod").flatMap((g) => g.rules.filter((x): x is AlertingRule => "alert" in x))) {
-      expect(files).toContain(r.annotations?.runbook_url?.split("/").pop());
+  it.each([...ENVIRONMENTS])("every runbook_url in the %s rules points at that environment's committed page", async (name) => {
+    for (const r of ruleGroups(environment(name)).flatMap((g) => g.rules.filter((x): x is AlertingRule => "alert" in x))) {
+      const url = r.annotations?.runbook_url ?? "";
+      const [env, file] = url.split("/").slice(-2);
+      expect(env, url).toBe(name);
+      await expect(readFile(join(RUNBOOK_DIR, name, file!), "utf8"), url).resolves.toContain(`# ${r.alert} (${name})`);
     }
   });
 
   it("the committed files are exactly what the alert definitions render (regenerate with npx tsx runbooks/generate.ts)", async () => {
-    for (const [file, content] of renderAllRunbooks()) expect(await readFile(join(RUNBOOK_DIR, file), "utf8"), file).toBe(content);
-    expect(await readFile(join(RUNBOOK_DIR, "README.md"), "utf8")).toBe(renderRunbookIndex());
+    for (const [file, content] of renderRunbookTree()) expect(await readFile(join(RUNBOOK_DIR, file), "utf8"), file).toBe(content);
   });
 
-  it("has no stale runbook for an alert that no longer exists", async () => {
-    const expected = new Set([...alertNames.map((n) => `${n.toLowerCase()}.md`), "README.md"]);
-    const present = (await readdir(RUNBOOK_DIR)).filter((f) => f.endsWith(".md"));
+  it("has no stale page for an alert or environment that no longer exists", async () => {
+    const expected = new Set(renderRunbookTree().keys());
+    const present = (await readdir(RUNBOOK_DIR, { recursive: true })).filter((f) => f.endsWith(".md") && !f.startsWith("procedures/"));
     expect(present.filter((f) => !expected.has(f))).toEqual([]);
+  });
+
+  it.each([...ENVIRONMENTS])("the %s pages name no other environment's host or channel", (name) => {
+    const env = environment(name);
+    const own = new Set([...hostsOfEnv(env), env.monitoring.slack.alerts, env.monitoring.slack.critical, env.monitoring.slack.admins]);
+    const foreign = environments()
+      .filter((e) => e.name !== name)
+      .flatMap((e) => [...hostsOfEnv(e), e.monitoring.slack.alerts, e.monitoring.slack.critical, e.monitoring.slack.admins])
+      .filter((h) => !own.has(h));
+    for (const [file, md] of renderAllRunbooks(env)) {
+      for (const h of foreign) expect(mentions(md, h), `${name}/${file} names ${h}`).toBe(false);
+    }
   });
 });
 
@@ -53,9 +70,19 @@ describe("procedures", () => {
 
   it("every procedure a runbook links to exists", async () => {
     const procs = new Set<string>(PROCEDURES);
-    for (const content of renderAllRunbooks().values()) {
-      for (const m of content.matchAll(/\(procedures\/([a-z-]+)\.md\)/g)) expect(procs, m[1]).toContain(m[1]);
+    let links = 0;
+    for (const content of renderRunbookTree().values()) {
+      for (const m of content.matchAll(/\((?:\.\.\/)?procedures\/([a-z-]+)\.md\)/g)) {
+        links++;
+        expect(procs, m[1]).toContain(m[1]);
+      }
     }
+    expect(links).toBeGreaterThan(20);
+  });
+
+  it.each([...PROCEDURES])("%s names no environment's host: it uses the variables of environments.md", async (name) => {
+    const md = await readFile(join(RUNBOOK_DIR, "procedures", `${name}.md`), "utf8");
+    for (const e of environments()) for (const h of hostsOfEnv(e)) expect(mentions(md, h), `${name} names ${h}`).toBe(false);
   });
 
   it("the DLQ procedure documents the admin API with a bearer token", async () => {
@@ -67,3 +94,14 @@ describe("procedures", () => {
     expect(md).toContain("Authorization: Bearer");
   });
 });
+
+/** Every host an environment owns: its API, frontend and Grafana. */
+function hostsOfEnv(e: EnvironmentModel): string[] {
+  return [e.hosts.api, e.hosts.frontend, new URL(e.monitoring.grafanaUrl).host];
+}
+
+/** Whether the page names `token` as a whole host or channel (#incidents-prod is not in #incidents-prod-dr). */
+function mentions(md: string, token: string): boolean {
+  const escaped = token.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`(?<![a-z0-9.-])${escaped}(?![a-z0-9-]|\\.[a-z0-9])`).test(md);
+}
