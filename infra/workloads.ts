@@ -11,7 +11,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { WORKLOADS } from "../model/workloads.js";
+import { APP_PORT, WORKLOADS } from "../model/workloads.js";
 import { workQueue } from "../services/jobs/topology.js";
 import { httpRequestsTotal } from "../services/metrics.js";
 import { WORKER_TYPES } from "./config.js";
@@ -23,7 +23,7 @@ import type { Addons } from "./addons.js";
 import { meta } from "./k8s.js";
 import { MONITORING_NAMESPACE } from "./monitoring.js";
 
-export const APP_PORT = 8080;
+export { APP_PORT };
 const PROMETHEUS_URL = `http://kube-prometheus-stack-prometheus.${MONITORING_NAMESPACE}.svc:9090`;
 
 export interface WorkloadsArgs {

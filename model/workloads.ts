@@ -19,3 +19,12 @@ export const WORKLOADS = {
 export const API_SCRAPE_JOB = "api";
 /** Blackbox exporter job: it probes the environment's public API and frontend URLs. */
 export const BLACKBOX_JOB = "blackbox-http";
+
+/**
+ * The ports every process listens on: the application port (the API's /v1 and the public
+ * /healthz, /readyz) and the separate metrics listener (/metrics and the detailed readiness), which
+ * only Prometheus reaches: the internet-facing load balancer targets the application port only.
+ * services/config.ts defaults METRICS_PORT to this; infra sets both on the pods.
+ */
+export const APP_PORT = 8080;
+export const METRICS_PORT = 9464;
