@@ -80,5 +80,6 @@ export function imageHandler(deps: WorkerDeps): JobHandler<ProductPayload> {
       details: { jobId: ctx.jobId, images: urls.length },
       data: { reviewStartedAt: new Date() },
     });
+    ctx.logger.info({ productId, images: urls.length }, "images processed; product is in review");
   };
 }

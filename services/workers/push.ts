@@ -65,5 +65,6 @@ export function pushHandler(deps: WorkerDeps): JobHandler<ProductPayload> {
       data: { storeProductId: result.storeProductId, pushedAt: new Date() },
     });
     pushed.inc();
+    ctx.logger.info({ productId, storeProductId: result.storeProductId, created: result.created }, "product pushed to the store");
   };
 }
