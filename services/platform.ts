@@ -18,6 +18,7 @@ import type { Logger } from "./logger.js";
 import { dependencyUp } from "./metrics.js";
 import type { MetricsRegistry } from "./metrics-registry.js";
 import type { FetchLimits } from "./pipeline/http.js";
+import { pipelineDeadJobPolicy } from "./pipeline/dead-jobs.js";
 import { SourceCheckScheduler } from "./pipeline/scheduler.js";
 import { PipelineService } from "./pipeline/service.js";
 import { LocalStorage, S3Storage, type ObjectStorage } from "./pipeline/storage.js";
@@ -75,7 +76,7 @@ export function defaultProviders(config: Config) {
 
 export function createPlatform(opts: PlatformOptions): Platform {
   const { config, logger, metrics, db, broker } = opts;
-  const jobs = createJobSystem({ config, db, broker, logger, metrics, engineConfig: opts.engineConfig });
+  const jobs = createJobSystem({ config, db, broker, logger, metrics, engineConfig: opts.engineConfig, deadJobPolicy: pipelineDeadJobPolicy });
   const service = new PipelineService({
     db,
     jobs: jobs.engine,

@@ -12,7 +12,7 @@ import { assertPublicHost, checkUrl, FetchError } from "./http.js";
 import { nameUuid, uuidv7 } from "./ids.js";
 import type { JobQueue } from "./jobs.js";
 import { applyTransition, productView } from "./products.js";
-import { PRODUCT_STATUSES, assertTransition, type ProductStatus } from "./status.js";
+import { PRODUCT_STATUSES, REVIEWABLE, assertTransition, type ProductStatus } from "./status.js";
 
 export interface PipelineServiceDeps {
   readonly db: Database;
@@ -175,6 +175,9 @@ export class PipelineService {
     const { product, startedAt } = await this.prisma.$transaction(async (tx) => {
       const current = await tx.product.findUnique({ where: { id } });
       if (!current) throw productNotFound(id);
+      if (current.status !== REVIEWABLE) {
+        throw new DomainError("illegal_transition", `only a product in ${REVIEWABLE} can be reviewed; this one is ${current.status}`, { from: current.status, to, allowed: [] });
+      }
       const product = await applyTransition(tx, current, to, {
         actor: `reviewer:${input.reviewer}`,
         expectedVersion: input.version,
