@@ -18,6 +18,7 @@ import { performance } from "node:perf_hooks";
 import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer, type Publisher } from "rabbitmq-client";
 import type { Config } from "../config.js";
 import type { Database } from "../db/client.js";
+import type { SqlExecutor } from "../db/migrations.js";
 import { jobLogger, type Logger } from "../logger.js";
 import type { MetricsRegistry } from "../metrics-registry.js";
 import { Attempt, RunningHandler, type Outcome, type PendingClaim } from "./attempt.js";
@@ -291,6 +292,27 @@ export class JobEngine {
   async enqueueMany(items: readonly EnqueueItem[]): Promise<{ jobIds: string[] }> {
     for (const i of items) this.assertOpen(i.type);
     return { jobIds: await this.enqueueNow([...items]) };
+  }
+
+  /**
+   * Writes jobs inside the caller's transaction (`sql` runs in it, e.g. prismaExecutor(tx)), so
+   * they commit or roll back with the caller's own rows: no row of the caller without its jobs.
+   * Call `publish` after the commit. If the process dies first, the rows wait in the outbox
+   * (pending, unpublished) and the relay publishes them once they are older than the grace.
+   */
+  async enqueueInTransaction(sql: SqlExecutor, items: readonly EnqueueItem[]): Promise<{ jobIds: string[]; publish(): Promise<number> }> {
+    for (const i of items) this.assertOpen(i.type);
+    const max = this.maxAttempts;
+    const jobs = items.map((i) => ({ id: i.jobId ?? randomUUID(), type: i.type, payload: i.payload, maxAttempts: max, requestId: i.requestId }));
+    for (const j of jobs) if (!UUID.test(j.id)) throw new Error(`jobId must be a UUID, got ${j.id}`);
+    const inserted = await new JobStore(sql).insert(jobs, this.clock());
+    const fresh: OutboxRow[] = jobs
+      .filter((j) => inserted.has(j.id))
+      .map((j) => ({ id: j.id, type: j.type, payload: j.payload, attempts: 0, requestId: j.requestId ?? null, status: "pending" }));
+    return {
+      jobIds: jobs.map((j) => j.id),
+      publish: async () => (this.publisher && !this.stopping ? (await this.publishRows(fresh)).length : 0),
+    };
   }
 
   /** Waits until every queued state write (claims, outcomes, publish confirmations) is committed. */
