@@ -80,7 +80,7 @@ export const configSchema = z.object({
   FETCH_TIMEOUT_MS: int(10_000),
   FETCH_MAX_BYTES: int(5 * 1024 * 1024),
   FETCH_MAX_REDIRECTS: int(3),
-  /** Refuse source URLs on private/loopback addresses (SSRF guard). Off for local runs and tests. */
+  /** Refuse fetches whose host is or resolves (at connect time, every redirect hop) to a private/loopback address (SSRF guard). Off for local runs and tests. */
   BLOCK_PRIVATE_SOURCES: bool(false),
 });
 
