@@ -3,8 +3,7 @@
  * replaced by a re-import and images of a deleted product are removed, the ones products still
  * name stay, objects younger than the grace (an image job about to record them) and keys
  * outside the layout stay, a second run removes nothing, and a bounded run resumes where it
- * stopped. (The S3 driver's list/delete are not exercised here: no S3-compatible server runs
- * on this machine.)
+ * stopped. The S3 driver under the collector: tests/pipeline/s3-storage.test.ts.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
