@@ -80,11 +80,20 @@ export const configSchema = z.object({
   FETCH_TIMEOUT_MS: int(10_000),
   FETCH_MAX_BYTES: int(5 * 1024 * 1024),
   FETCH_MAX_REDIRECTS: int(3),
-  /** Refuse source URLs on private/loopback addresses (SSRF guard). Off for local runs and tests. */
+  /** How often the scheduler role removes image objects no product refers to any more; 0 turns it off. */
+  IMAGE_GC_INTERVAL_MS: int(3_600_000),
+  /** Objects younger than this are never removed (an image job may be about to record them). */
+  IMAGE_GC_GRACE_MS: int(3_600_000),
+  /** At most this many objects are removed per run. */
+  IMAGE_GC_MAX_DELETES: int(1000),
+  /** Refuse fetches whose host is or resolves (at connect time, every redirect hop) to a private/loopback address (SSRF guard). Off for local runs and tests. */
   BLOCK_PRIVATE_SOURCES: bool(false),
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** The shortest grace the image garbage collector may be configured with (an image job's timeout is 2 min). */
+export const IMAGE_GC_MIN_GRACE_MS = 600_000;
 
 export class ConfigError extends Error {
   constructor(readonly issues: readonly string[]) {
@@ -102,6 +111,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const problems: string[] = [];
   if (result.data.STORAGE_DRIVER === "s3" && !result.data.S3_BUCKET) problems.push("S3_BUCKET: required when STORAGE_DRIVER=s3");
+  if (result.data.IMAGE_GC_GRACE_MS < IMAGE_GC_MIN_GRACE_MS) {
+    problems.push(`IMAGE_GC_GRACE_MS: must be at least ${IMAGE_GC_MIN_GRACE_MS} ms (10 min), well past the longest an image job runs between storing an object and recording it`);
+  }
+  if (result.data.IMAGE_GC_MAX_DELETES < 1) problems.push("IMAGE_GC_MAX_DELETES: must be at least 1");
   if (result.data.NODE_ENV === "production") {
     // The local defaults are public knowledge; production must bring its own tokens and database.
     for (const key of ["API_TOKENS", "ADMIN_TOKENS"] as const) {

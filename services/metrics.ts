@@ -198,6 +198,27 @@ export const imagesProcessedTotal = defineMetric({
   labelNames: ["outcome"],
   source: "worker",
 });
+export const imageGcRunsTotal = defineMetric({
+  name: "image_gc_runs_total",
+  help: "Runs of the image garbage collector, by outcome (ok or error).",
+  type: "counter",
+  labelNames: ["outcome"],
+  source: "worker",
+});
+export const imageGcObjectsRemovedTotal = defineMetric({
+  name: "image_gc_objects_removed_total",
+  help: "Image objects the garbage collector deleted from object storage (no product image refers to them any more).",
+  type: "counter",
+  labelNames: [],
+  source: "worker",
+});
+export const imageGcBytesFreedTotal = defineMetric({
+  name: "image_gc_bytes_freed_total",
+  help: "Bytes of object storage freed by the image garbage collector.",
+  type: "counter",
+  labelNames: [],
+  source: "worker",
+});
 
 // ------------------------------------------------------------------- database (client side)
 export const dbQueryDuration = defineMetric({
@@ -250,6 +271,9 @@ export const APP_METRICS = [
   sourceCheckDuration,
   translationsTotal,
   imagesProcessedTotal,
+  imageGcRunsTotal,
+  imageGcObjectsRemovedTotal,
+  imageGcBytesFreedTotal,
   dbQueryDuration,
   dbPoolConnections,
   dependencyUp,

@@ -18,6 +18,8 @@ import type { Logger } from "./logger.js";
 import { dependencyUp } from "./metrics.js";
 import type { MetricsRegistry } from "./metrics-registry.js";
 import type { FetchLimits } from "./pipeline/http.js";
+import { pipelineDeadJobPolicy } from "./pipeline/dead-jobs.js";
+import { ImageGarbageCollector } from "./pipeline/image-gc.js";
 import { SourceCheckScheduler } from "./pipeline/scheduler.js";
 import { PipelineService } from "./pipeline/service.js";
 import { LocalStorage, S3Storage, type ObjectStorage } from "./pipeline/storage.js";
@@ -44,6 +46,8 @@ export interface Platform {
   readonly jobs: JobSystem;
   readonly service: PipelineService;
   readonly sourceChecks: SourceCheckScheduler;
+  /** Removes image objects no product refers to (scheduler role, every IMAGE_GC_INTERVAL_MS). */
+  readonly imageGc: ImageGarbageCollector;
   /** Declares queues, then starts workers and schedulers as ROLES says. */
   start(): Promise<void>;
   listen(port: number, host?: string): Promise<Server>;
@@ -75,7 +79,7 @@ export function defaultProviders(config: Config) {
 
 export function createPlatform(opts: PlatformOptions): Platform {
   const { config, logger, metrics, db, broker } = opts;
-  const jobs = createJobSystem({ config, db, broker, logger, metrics, engineConfig: opts.engineConfig });
+  const jobs = createJobSystem({ config, db, broker, logger, metrics, engineConfig: opts.engineConfig, deadJobPolicy: pipelineDeadJobPolicy });
   const service = new PipelineService({
     db,
     jobs: jobs.engine,
@@ -87,6 +91,10 @@ export function createPlatform(opts: PlatformOptions): Platform {
   const providers = { ...defaultProviders(config), ...opts.providers };
   registerWorkers(jobs.engine, { db, jobs: jobs.engine, metrics, config, fetchLimits: fetchLimits(config), ...providers });
   const sourceChecks = new SourceCheckScheduler(service, config.SOURCE_CHECK_INTERVAL_MS, logger);
+  const imageGc = new ImageGarbageCollector(
+    { db, storage: providers.storage, metrics, logger },
+    { intervalMs: config.IMAGE_GC_INTERVAL_MS, graceMs: config.IMAGE_GC_GRACE_MS, maxDeletes: config.IMAGE_GC_MAX_DELETES },
+  );
 
   const readiness = {
     postgres: () => db.ping(),
@@ -117,12 +125,14 @@ export function createPlatform(opts: PlatformOptions): Platform {
     jobs,
     service,
     sourceChecks,
+    imageGc,
     async start() {
       await jobs.start();
       if (config.ROLES.includes("workers")) jobs.engine.startWorkers(config.JOB_TYPES);
       if (config.ROLES.includes("scheduler")) {
         jobs.startSchedulers();
         sourceChecks.start();
+        imageGc.start();
       }
     },
     async listen(port, host = config.HOST) {
@@ -138,6 +148,7 @@ export function createPlatform(opts: PlatformOptions): Platform {
       const closing = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
       server?.closeIdleConnections();
       await sourceChecks.stop();
+      await imageGc.stop();
       await jobs.stop(deadlineMs);
       await closing;
     },

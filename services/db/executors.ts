@@ -20,3 +20,21 @@ export function pgliteExecutor(db: PGlite): SqlExecutor {
     exec: async (text: string) => void (await db.exec(text)),
   };
 }
+
+/** The raw-SQL surface of a Prisma client or of an interactive transaction (`$transaction(async (tx) => ...)`). */
+interface PrismaRaw {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): PromiseLike<T>;
+  $executeRawUnsafe(query: string, ...values: unknown[]): PromiseLike<number>;
+}
+
+/**
+ * A SqlExecutor inside a Prisma interactive transaction, so raw statements (the job store's)
+ * commit or roll back with the Prisma writes around them. `exec` runs one statement: a
+ * transaction's statements are prepared, so scripts of several do not run here.
+ */
+export function prismaExecutor(tx: PrismaRaw): SqlExecutor {
+  return {
+    query: async <T>(text: string, params: unknown[] = []) => ({ rows: await tx.$queryRawUnsafe<T[]>(text, ...params) }),
+    exec: async (text: string) => void (await tx.$executeRawUnsafe(text)),
+  };
+}

@@ -2,7 +2,7 @@
  * Per-delivery state of the engine's hot path, as classes rather than closures: a no-op job
  * must cost little more than its broker round trip.
  */
-import type { Logger } from "../logger.js";
+import { jobLogger, type Logger } from "../logger.js";
 import { JobTimeoutError } from "./errors.js";
 import type { Claim } from "./job-store.js";
 import type { JobContext, JobType } from "./types.js";
@@ -30,11 +30,12 @@ export class Attempt {
     private readonly baseLogger: Logger,
     /** The claim still waiting in its group-commit batch (fresh deliveries only). */
     private readonly pendingClaim?: PendingClaim,
+    readonly requestId?: string,
   ) {}
 
-  /** A child logger with the job's bindings, built on first use. */
+  /** A child logger with the job's bindings (jobId, type, attempt, requestId), built on first use. */
   logger(): Logger {
-    return (this.child ??= this.baseLogger.child({ jobId: this.jobId, type: this.type, attempt: this.attempt }));
+    return (this.child ??= jobLogger(this.baseLogger, { jobId: this.jobId, type: this.type, attempt: this.attempt, requestId: this.requestId }));
   }
 
   /**

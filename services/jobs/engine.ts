@@ -18,7 +18,8 @@ import { performance } from "node:perf_hooks";
 import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer, type Publisher } from "rabbitmq-client";
 import type { Config } from "../config.js";
 import type { Database } from "../db/client.js";
-import type { Logger } from "../logger.js";
+import type { SqlExecutor } from "../db/migrations.js";
+import { jobLogger, type Logger } from "../logger.js";
 import type { MetricsRegistry } from "../metrics-registry.js";
 import { Attempt, RunningHandler, type Outcome, type PendingClaim } from "./attempt.js";
 import { Batcher } from "./batcher.js";
@@ -293,6 +294,27 @@ export class JobEngine {
     return { jobIds: await this.enqueueNow([...items]) };
   }
 
+  /**
+   * Writes jobs inside the caller's transaction (`sql` runs in it, e.g. prismaExecutor(tx)), so
+   * they commit or roll back with the caller's own rows: no row of the caller without its jobs.
+   * Call `publish` after the commit. If the process dies first, the rows wait in the outbox
+   * (pending, unpublished) and the relay publishes them once they are older than the grace.
+   */
+  async enqueueInTransaction(sql: SqlExecutor, items: readonly EnqueueItem[]): Promise<{ jobIds: string[]; publish(): Promise<number> }> {
+    for (const i of items) this.assertOpen(i.type);
+    const max = this.maxAttempts;
+    const jobs = items.map((i) => ({ id: i.jobId ?? randomUUID(), type: i.type, payload: i.payload, maxAttempts: max, requestId: i.requestId }));
+    for (const j of jobs) if (!UUID.test(j.id)) throw new Error(`jobId must be a UUID, got ${j.id}`);
+    const inserted = await new JobStore(sql).insert(jobs, this.clock());
+    const fresh: OutboxRow[] = jobs
+      .filter((j) => inserted.has(j.id))
+      .map((j) => ({ id: j.id, type: j.type, payload: j.payload, attempts: 0, requestId: j.requestId ?? null, status: "pending" }));
+    return {
+      jobIds: jobs.map((j) => j.id),
+      publish: async () => (this.publisher && !this.stopping ? (await this.publishRows(fresh)).length : 0),
+    };
+  }
+
   /** Waits until every queued state write (claims, outcomes, publish confirmations) is committed. */
   async flushWrites(): Promise<void> {
     await Promise.all([this.enqueuer.flushNow(), this.claims.flushNow(), this.finishes.flushNow(), this.releases.flushNow(), this.marks.flushNow()]);
@@ -424,7 +446,7 @@ export class JobEngine {
           this.markPublished({ id: row.id, status: row.status, attempts: row.attempts });
           return row;
         } catch (err) {
-          this.logger.warn({ err, jobId: row.id }, "publish failed; the job stays in the outbox");
+          jobLogger(this.logger, { jobId: row.id, type: row.type, requestId: row.requestId ?? undefined }).warn({ err }, "publish failed; the job stays in the outbox");
           return undefined;
         }
       }),
@@ -479,6 +501,7 @@ export class JobEngine {
       return ConsumerStatus.DROP;
     }
     if (this.stopping) return ConsumerStatus.REQUEUE;
+    const requestId = stringHeader(msg.headers?.[HEADERS.requestId]);
     const headerAttempt = Number(msg.headers?.[HEADERS.attempt] ?? 0) + 1;
     let attempt: number;
     let maxAttempts = this.maxAttempts;
@@ -491,7 +514,7 @@ export class JobEngine {
         return ConsumerStatus.REQUEUE;
       }
       if (!claim) {
-        this.logger.debug({ jobId, type }, "duplicate or unknown job message acknowledged");
+        if (this.logger.isLevelEnabled("debug")) jobLogger(this.logger, { jobId, type, requestId }).debug("duplicate or unknown job message acknowledged");
         return ConsumerStatus.ACK;
       }
       attempt = claim.attempts;
@@ -504,14 +527,14 @@ export class JobEngine {
           id: jobId, attempt, status: "dead", finishedAt: now, durationMs: 0, error,
           entry: { attempt, outcome: "dead", at: now.toISOString(), error },
         });
-        if (written) this.deadLettered(type, jobId, attempt, error, this.logger);
+        if (written) this.deadLettered(type, attempt, error, jobLogger(this.logger, { jobId, type, attempt, requestId }));
         return ConsumerStatus.ACK;
       }
     } else {
       attempt = headerAttempt;
       pendingClaim = this.claims.ticket(jobId);
     }
-    const job = new Attempt(jobId, type, attempt, this.logger, pendingClaim);
+    const job = new Attempt(jobId, type, attempt, this.logger, pendingClaim, requestId);
 
     if (!worker.slots.tryAcquire() && !(await worker.slots.acquire())) return this.giveBack(job);
     const startedAt = this.clock();
@@ -520,7 +543,7 @@ export class JobEngine {
     worker.m.inFlight.inc();
     let outcome: Outcome;
     try {
-      outcome = await this.runHandler(worker.reg, msg.body, { jobId, type, attempt, requestId: stringHeader(msg.headers?.[HEADERS.requestId]) }, job);
+      outcome = await this.runHandler(worker.reg, msg.body, { jobId, type, attempt, requestId }, job);
     } finally {
       worker.slots.release();
       worker.m.inFlight.dec();
@@ -535,7 +558,7 @@ export class JobEngine {
     const own = owning instanceof Promise ? await owning : owning;
     if (!own) {
       // The claim found the job completed or dead: this was a duplicate delivery.
-      this.logger.debug({ jobId, type }, "duplicate job message acknowledged");
+      if (this.logger.isLevelEnabled("debug")) job.logger().debug("duplicate job message acknowledged");
       return ConsumerStatus.ACK;
     }
     const owned = { id: jobId, attempt: own.attempt, direct: own.direct, startedAt };
@@ -565,26 +588,27 @@ export class JobEngine {
     worker.m.failed.inc();
     worker.m.failure.observe(seconds);
     if (dead) {
-      this.deadLettered(type, jobId, own.attempt, error.message, job.logger(), permanent);
+      this.deadLettered(type, own.attempt, error.message, job.logger(), permanent);
     } else {
       this.metrics.retries.inc({ type, attempt: String(own.attempt + 1) });
       job.logger().warn({ err: error, delayMs }, "job attempt failed; retry scheduled");
-      this.scheduleRetry(type, jobId, own.attempt, delayMs, msg);
+      this.scheduleRetry(type, jobId, own.attempt, delayMs, msg, job.logger());
     }
     return ConsumerStatus.ACK;
   }
 
-  private deadLettered(type: JobType, jobId: string, attempt: number, error: string, log: Logger, permanent = false): void {
+  /** `log` is the job's logger (jobLogger): its bindings name the job, the line does not repeat them. */
+  private deadLettered(type: JobType, attempt: number, error: string, log: Logger, permanent = false): void {
     this.metrics.deadLettered.inc({ type });
-    log.error({ jobId, type, attempts: attempt, error, permanent }, "job dead-lettered");
+    log.error({ attempts: attempt, error, permanent }, "job dead-lettered");
   }
 
   /** Publishes the retry to its backoff level's delay queue; the outbox covers a failed publish. */
-  private scheduleRetry(type: JobType, jobId: string, attempt: number, delayMs: number, msg: AsyncMessage): void {
+  private scheduleRetry(type: JobType, jobId: string, attempt: number, delayMs: number, msg: AsyncMessage, log: Logger): void {
     const row = { id: jobId, type, payload: msg.body, attempts: attempt, requestId: stringHeader(msg.headers?.[HEADERS.requestId]) ?? null };
     this.publish(retryQueue(type, delayMs, this.namespace), row).then(
       () => this.markPublished({ id: jobId, status: "failed", attempts: attempt }),
-      (err: unknown) => this.logger.warn({ err, jobId }, "retry publish failed; the outbox relay will publish it when due"),
+      (err: unknown) => log.warn({ err }, "retry publish failed; the outbox relay will publish it when due"),
     );
   }
 
@@ -638,7 +662,7 @@ export class JobEngine {
     try {
       const reason = `delivery limit exceeded: the broker dead-lettered the message (${stringHeader(msg.headers?.["x-first-death-reason"]) ?? "unknown reason"})`;
       if (await this.store.markDead(jobId, reason, this.clock())) {
-        this.deadLettered(type, jobId, 0, reason, this.logger);
+        this.deadLettered(type, 0, reason, jobLogger(this.logger, { jobId, type, requestId: stringHeader(msg.headers?.[HEADERS.requestId]) }));
       }
       return ConsumerStatus.ACK;
     } catch (err) {

@@ -11,6 +11,7 @@ import type { Database } from "../db/client.js";
 import type { Logger } from "../logger.js";
 import type { MetricsRegistry } from "../metrics-registry.js";
 import { JobEngine, jobEngineConfig, type JobEngineConfig } from "./engine.js";
+import type { DeadJobPolicy } from "./job-queries.js";
 import { JobSchedulers } from "./schedulers.js";
 
 export interface JobSystemDeps {
@@ -22,6 +23,8 @@ export interface JobSystemDeps {
   clock?: () => Date;
   /** Tests shrink delays and pick a namespace here. */
   engineConfig?: Partial<JobEngineConfig>;
+  /** What a dead-job retry or discard does beyond the job (the pipeline's products). */
+  deadJobPolicy?: DeadJobPolicy;
 }
 
 export interface JobSystem {
@@ -49,7 +52,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
     engine,
     routers: [
       jobsRouter({ db, tokens: [...config.API_TOKENS, ...config.ADMIN_TOKENS] }),
-      deadJobsAdminRouter({ db, engine, adminTokens: config.ADMIN_TOKENS, clock }),
+      deadJobsAdminRouter({ db, engine, adminTokens: config.ADMIN_TOKENS, clock, policy: deps.deadJobPolicy }),
     ],
     start: () => engine.start(),
     startSchedulers: () => schedulers.start(),

@@ -41,6 +41,20 @@ export async function applyTransition(tx: Tx, current: Product, to: ProductStatu
   return tx.product.findUniqueOrThrow({ where: { id: current.id } });
 }
 
+/** Reads the product with a row lock (FOR UPDATE) held until `tx` ends; null when it does not exist. */
+export async function lockProduct(tx: Tx, productId: string): Promise<Product | null> {
+  const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM products WHERE id = ${productId}::uuid FOR UPDATE`;
+  if (locked.length === 0) return null;
+  return tx.product.findUnique({ where: { id: productId } });
+}
+
+/** A history entry that changes no status (an operator action on the product's jobs). */
+export async function recordProductEvent(tx: Tx, current: Product, actor: string, details: Record<string, unknown>): Promise<void> {
+  await tx.productEvent.create({
+    data: { productId: current.id, fromStatus: current.status, toStatus: current.status, actor, details: details as Prisma.InputJsonValue },
+  });
+}
+
 /** Reads the product and transitions it in one transaction. */
 export async function transitionProduct(prisma: PrismaClient, productId: string, to: ProductStatus, opts: TransitionOptions): Promise<Product> {
   return prisma.$transaction(async (tx) => {
@@ -79,6 +93,8 @@ export function productView(p: Product) {
     lastCheckedAt: p.lastCheckedAt,
     lastCheckOutcome: p.lastCheckOutcome,
     failureReason: p.failureReason,
+    failedStage: p.failedStage,
+    failedJobId: p.failedJobId,
     statusChangedAt: p.statusChangedAt,
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,

@@ -10,13 +10,14 @@ import type { MetricsRegistry } from "../metrics-registry.js";
 import { DomainError, productNotFound } from "./errors.js";
 import { assertPublicHost, checkUrl, FetchError } from "./http.js";
 import { nameUuid, uuidv7 } from "./ids.js";
-import type { JobQueue } from "./jobs.js";
+import { prismaExecutor } from "../db/executors.js";
+import type { TransactionalJobQueue } from "./jobs.js";
 import { applyTransition, productView } from "./products.js";
-import { PRODUCT_STATUSES, assertTransition, type ProductStatus } from "./status.js";
+import { PRODUCT_STATUSES, REVIEWABLE, assertTransition, type ProductStatus } from "./status.js";
 
 export interface PipelineServiceDeps {
   readonly db: Database;
-  readonly jobs: JobQueue;
+  readonly jobs: TransactionalJobQueue;
   readonly metrics: MetricsRegistry;
   readonly logger: Logger;
   readonly autoPushOnApprove: boolean;
@@ -60,11 +61,19 @@ export class PipelineService {
     await Promise.all(urls.map((url) => this.checkSourceUrl(url)));
     const importId = uuidv7();
     const items = urls.map((sourceUrl) => ({ sourceUrl, jobId: nameUuid(`import:${importId}:${sourceUrl}`) }));
-    await this.prisma.import.create({
-      data: { id: importId, requestId: requestId ?? null, sourceUrls: urls, items: { create: items.map((i) => ({ sourceUrl: i.sourceUrl, jobId: i.jobId })) } },
+    // The import, its items and its jobs commit together (the jobs through the engine's outbox):
+    // no import without the jobs that carry it out. Published after the commit; if this process
+    // dies in between, the outbox relay publishes them.
+    const { publish } = await this.prisma.$transaction(async (tx) => {
+      await tx.import.create({
+        data: { id: importId, requestId: requestId ?? null, sourceUrls: urls, items: { create: items.map((i) => ({ sourceUrl: i.sourceUrl, jobId: i.jobId })) } },
+      });
+      return this.deps.jobs.enqueueInTransaction(
+        prismaExecutor(tx),
+        items.map((item) => ({ type: "import" as const, payload: { importId, sourceUrl: item.sourceUrl }, requestId, jobId: item.jobId })),
+      );
     });
-    // Concurrent enqueues are group-committed by the engine (one INSERT, pipelined publishes).
-    await Promise.all(items.map((item) => this.deps.jobs.enqueue("import", { importId, sourceUrl: item.sourceUrl }, { requestId, jobId: item.jobId })));
+    await publish();
     return { importId, items };
   }
 
@@ -175,6 +184,9 @@ export class PipelineService {
     const { product, startedAt } = await this.prisma.$transaction(async (tx) => {
       const current = await tx.product.findUnique({ where: { id } });
       if (!current) throw productNotFound(id);
+      if (current.status !== REVIEWABLE) {
+        throw new DomainError("illegal_transition", `only a product in ${REVIEWABLE} can be reviewed; this one is ${current.status}`, { from: current.status, to, allowed: [] });
+      }
       const product = await applyTransition(tx, current, to, {
         actor: `reviewer:${input.reviewer}`,
         expectedVersion: input.version,

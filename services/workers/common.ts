@@ -12,7 +12,7 @@ import type { MetricsRegistry } from "../metrics-registry.js";
 import { canTransition } from "../pipeline/status.js";
 import type { FetchLimits } from "../pipeline/http.js";
 import type { JobQueue } from "../pipeline/jobs.js";
-import { transitionProduct } from "../pipeline/products.js";
+import { applyTransition, lockProduct } from "../pipeline/products.js";
 import type { ObjectStorage } from "../pipeline/storage.js";
 import type { StoreClient } from "../pipeline/store.js";
 import type { TranslationProvider } from "../pipeline/translation.js";
@@ -32,15 +32,21 @@ export function isLastAttempt(deps: WorkerDeps, ctx: JobContext): boolean {
   return ctx.attempt >= deps.config.JOB_MAX_RETRIES + 1;
 }
 
-/** Moves the product to failed with a reason, if its status allows it; never throws. */
+/**
+ * Moves the product to failed with a reason and the failed stage (this job's type and id), if
+ * its status allows it; never throws. Check and write happen in one transaction on the locked
+ * row, so the failure and the stage it names are one state change.
+ */
 export async function failProduct(deps: WorkerDeps, productId: string, reason: string, ctx: JobContext): Promise<void> {
   try {
-    const p = await deps.db.prisma.product.findUnique({ where: { id: productId }, select: { status: true } });
-    if (!p || !canTransition(p.status, "failed")) return;
-    await transitionProduct(deps.db.prisma, productId, "failed", {
-      actor: `worker:${ctx.type}`,
-      details: { reason, jobId: ctx.jobId, attempt: ctx.attempt },
-      data: { failureReason: reason.slice(0, 1000) },
+    await deps.db.prisma.$transaction(async (tx) => {
+      const current = await lockProduct(tx, productId);
+      if (!current || !canTransition(current.status, "failed")) return;
+      await applyTransition(tx, current, "failed", {
+        actor: `worker:${ctx.type}`,
+        details: { reason, jobId: ctx.jobId, attempt: ctx.attempt, stage: ctx.type },
+        data: { failureReason: reason.slice(0, 1000), failedStage: ctx.type, failedJobId: ctx.jobId },
+      });
     });
   } catch (err) {
     ctx.logger.warn({ err, productId }, "could not mark the product failed");

@@ -2,7 +2,8 @@
  * image: download each of the product's images (safe fetch limits), validate by decoding,
  * produce resized variants and a WebP, store them, record dimensions and checksum, then move
  * the product to in_review. A corrupt image is permanent: the product fails with the reason
- * and the job goes to the dead letters with it. Images already processed in this run are kept.
+ * and the job goes to the dead letters with it. Images already processed in this run are kept;
+ * objects of replaced images are left to the image garbage collector.
  */
 import { z } from "zod";
 import type { Prisma } from "../db/client.js";
@@ -10,6 +11,7 @@ import { PermanentJobError, type JobHandler } from "../jobs/types.js";
 import { imagesProcessedTotal } from "../metrics.js";
 import { FetchError, isTransientStatus, safeFetch } from "../pipeline/http.js";
 import { uuidv7 } from "../pipeline/ids.js";
+import { imageObjectKey } from "../pipeline/image-gc.js";
 import { InvalidImageError, processImage } from "../pipeline/images.js";
 import type { ProductPayload } from "../pipeline/jobs.js";
 import { transitionProduct } from "../pipeline/products.js";
@@ -58,11 +60,13 @@ export function imageHandler(deps: WorkerDeps): JobHandler<ProductPayload> {
         counter.inc({ outcome: "invalid" });
         return fail(deps, ctx, productId, `image ${position} (${url}) is corrupt: ${err.message}`, false, err);
       }
-      const prefix = `products/${productId}/${img.checksum.slice(0, 16)}`;
+      // Keys are written once (a fresh id per processing): an unreferenced object past the
+      // garbage collector's grace can never be named by a row again (services/pipeline/image-gc.ts).
+      const writeId = uuidv7();
       const variants: Prisma.InputJsonValue[] = [];
       for (const o of img.outputs) {
         const ext = o.format === "jpeg" ? "jpg" : o.format;
-        const stored = await deps.storage.put(`${prefix}/${o.name}.${ext}`, o.body, o.contentType);
+        const stored = await deps.storage.put(imageObjectKey(productId, img.checksum, writeId, o.name, ext), o.body, o.contentType);
         variants.push({ name: o.name, width: o.width, height: o.height, format: o.format, bytes: o.body.length, key: stored.key, location: stored.location });
       }
       const data = { sourceUrl: url, width: img.width, height: img.height, format: img.format, bytes: img.bytes, checksum: img.checksum, variants, createdAt: new Date() };
@@ -80,5 +84,6 @@ export function imageHandler(deps: WorkerDeps): JobHandler<ProductPayload> {
       details: { jobId: ctx.jobId, images: urls.length },
       data: { reviewStartedAt: new Date() },
     });
+    ctx.logger.info({ productId, images: urls.length }, "images processed; product is in review");
   };
 }

@@ -82,6 +82,8 @@ export function importHandler(deps: WorkerDeps): JobHandler<ImportPayload> {
       sourceLastModified: res.headers.get("last-modified"),
       sourceData: { format: doc.format, images: doc.images, finalUrl: res.url } as Prisma.InputJsonValue,
       failureReason: null,
+      failedStage: null,
+      failedJobId: null,
     };
     const actor = "worker:import";
     const details = { importId: payload.importId, jobId: ctx.jobId, requestId: ctx.requestId ?? null };

@@ -1,8 +1,10 @@
 /**
  * push: send an approved product to the store with an idempotency key derived from the
- * product id, record the store's id and move the product to pushed. products_pushed_total
- * counts the transition to pushed, so it counts each product once. A pushed product is sent
- * again with the same key: the store replays its answer and creates nothing.
+ * product id and the version of its content, record the store's id and move the product to
+ * pushed. products_pushed_total counts the transition to pushed, so it counts each product
+ * once. A pushed product sent again unchanged uses the same key: the store replays its answer
+ * and writes nothing. A product changed since its push (a new price, a newer version) gets a
+ * new key, so the store receives the change (it updates its product for our externalId).
  */
 import { z } from "zod";
 import { PermanentJobError, type JobHandler } from "../jobs/types.js";
@@ -15,7 +17,15 @@ import { fail, type WorkerDeps } from "./common.js";
 
 const payloadSchema = z.object({ productId: z.string().uuid() });
 
-export const storeIdempotencyKey = (productId: string) => `product-${productId}`;
+export const storeIdempotencyKey = (productId: string, contentVersion: number) => `product-${productId}-v${contentVersion}`;
+
+/**
+ * The version of the content a push sends: the product's version, except that the bump of the
+ * transition to pushed is no change of content (an unchanged re-push keeps the first key).
+ */
+export function contentVersion(p: { status: string; version: number; pushedVersion: number | null }): number {
+  return p.status === "pushed" && p.pushedVersion !== null && p.version === p.pushedVersion + 1 ? p.pushedVersion : p.version;
+}
 
 export function pushHandler(deps: WorkerDeps): JobHandler<ProductPayload> {
   const prisma = deps.db.prisma;
@@ -45,7 +55,7 @@ export function pushHandler(deps: WorkerDeps): JobHandler<ProductPayload> {
     };
     let result;
     try {
-      result = await deps.store.pushProduct(body, storeIdempotencyKey(productId), ctx.signal);
+      result = await deps.store.pushProduct(body, storeIdempotencyKey(productId, contentVersion(product)), ctx.signal);
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
       if (product.status === "pushed") throw err.transient ? err : new PermanentJobError(err.message, { cause: err });
@@ -62,8 +72,9 @@ export function pushHandler(deps: WorkerDeps): JobHandler<ProductPayload> {
       actor: "worker:push",
       expectedVersion: product.version,
       details: { jobId: ctx.jobId, storeProductId: result.storeProductId, created: result.created },
-      data: { storeProductId: result.storeProductId, pushedAt: new Date() },
+      data: { storeProductId: result.storeProductId, pushedAt: new Date(), pushedVersion: product.version },
     });
     pushed.inc();
+    ctx.logger.info({ productId, storeProductId: result.storeProductId, created: result.created }, "product pushed to the store");
   };
 }

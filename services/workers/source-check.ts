@@ -54,6 +54,7 @@ export function sourceCheckHandler(deps: WorkerDeps): JobHandler<ProductPayload>
         if (outcome === "price_changed") {
           update.price = doc.price;
           if (doc.currency) update.currency = doc.currency;
+          update.version = { increment: 1 }; // a content change: stale reviews conflict, the next push carries it
         }
       } else error = `source answered HTTP ${res.status}`;
     } catch (err) {

@@ -66,5 +66,6 @@ export function translationHandler(deps: WorkerDeps): JobHandler<ProductPayload>
       details: { jobId: ctx.jobId, languages: deps.config.TARGET_LANGUAGES },
     });
     await nextJob();
+    ctx.logger.info({ productId, languages: deps.config.TARGET_LANGUAGES, translated: deps.config.TARGET_LANGUAGES.length - done.size }, "product translated");
   };
 }

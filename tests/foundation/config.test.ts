@@ -9,6 +9,7 @@ describe("service configuration", () => {
     expect(c.ROLES).toEqual(["api", "workers", "scheduler"]);
     expect([c.JOB_RETRY_BASE_MS, c.JOB_RETRY_MAX_MS, c.JOB_MAX_RETRIES]).toEqual([1000, 60_000, 5]);
     expect(c.DEAD_JOB_RETENTION_DAYS).toBe(30);
+    expect([c.IMAGE_GC_INTERVAL_MS, c.IMAGE_GC_GRACE_MS, c.IMAGE_GC_MAX_DELETES]).toEqual([3_600_000, 3_600_000, 1000]);
   });
 
   it("parses lists and numbers from strings", () => {
@@ -26,6 +27,8 @@ describe("service configuration", () => {
     [{ ROLES: "api,cron" }, "ROLES"],
     [{ JOB_MAX_RETRIES: "-1" }, "JOB_MAX_RETRIES"],
     [{ STORAGE_DRIVER: "s3" }, "S3_BUCKET"],
+    [{ IMAGE_GC_GRACE_MS: "1000" }, "IMAGE_GC_GRACE_MS"],
+    [{ IMAGE_GC_MAX_DELETES: "0" }, "IMAGE_GC_MAX_DELETES"],
   ])("rejects %o and names %s", (env, key) => {
     let error: unknown;
     try {

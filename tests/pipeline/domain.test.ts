@@ -5,7 +5,7 @@ import { DomainError } from "../../services/pipeline/errors.js";
 import { nameUuid, uuidv7, UUID_RE } from "../../services/pipeline/ids.js";
 import { InvalidImageError, processImage } from "../../services/pipeline/images.js";
 import { parseSource, SourceParseError } from "../../services/pipeline/source.js";
-import { assertTransition, canTransition, PRODUCT_STATUSES, TRANSITIONS } from "../../services/pipeline/status.js";
+import { assertTransition, canTransition, PRODUCT_STATUSES, RESUME_STATUS, TRANSITIONS } from "../../services/pipeline/status.js";
 
 describe("state machine", () => {
   it("allows the pipeline path and nothing that skips review", () => {
@@ -24,6 +24,11 @@ describe("state machine", () => {
     ] as const) {
       expect(canTransition(from, to), `${from}->${to}`).toBe(false);
     }
+  });
+  it("a failed product goes back only into the stage of a retried dead job, or is re-imported or gone", () => {
+    expect(TRANSITIONS.failed).toEqual(["translating", "processing_images", "approved", "source_gone"]);
+    expect(RESUME_STATUS).toEqual({ translation: "translating", image: "processing_images", push: "approved" });
+    for (const to of ["imported", "in_review", "rejected", "pushed"] as const) expect(canTransition("failed", to), `failed->${to}`).toBe(false);
   });
   it("no status transitions to itself, every target is a status", () => {
     for (const s of PRODUCT_STATUSES) {

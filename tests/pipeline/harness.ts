@@ -11,7 +11,8 @@ import { Connection } from "rabbitmq-client";
 import type { AddressInfo } from "node:net";
 import type { Product } from "../../services/db/generated/client.js";
 import { loadConfig, type Config } from "../../services/config.js";
-import { silentLogger } from "../../services/logger.js";
+import type { JobEngineConfig } from "../../services/jobs/engine.js";
+import { silentLogger, type Logger } from "../../services/logger.js";
 import { MetricsRegistry } from "../../services/metrics-registry.js";
 import { createPlatform, type Platform } from "../../services/platform.js";
 import { openTestDatabase } from "../helpers/db.js";
@@ -46,7 +47,14 @@ export function waitFor<T>(what: string, fn: () => Promise<T | undefined | null 
   return waitUntil(what, fn, timeoutMs, everyMs);
 }
 
-export async function startHarness(env: Record<string, string> = {}): Promise<PipelineHarness> {
+export interface HarnessOptions {
+  /** Where the platform logs (silent by default); tests that read log lines pass their own. */
+  readonly logger?: Logger;
+  /** Engine settings on top of the harness's short delays (e.g. per-type timeouts). */
+  readonly engineConfig?: Partial<JobEngineConfig>;
+}
+
+export async function startHarness(env: Record<string, string> = {}, opts: HarnessOptions = {}): Promise<PipelineHarness> {
   const metrics = new MetricsRegistry();
   const t = await openTestDatabase({ metrics, poolMax: 10 });
   const broker = new Connection({ url: AMQP_URL, connectionName: "pipeline-test", retryLow: 100, retryHigh: 1000 });
@@ -74,7 +82,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Pi
   const namespace = `test.pipeline.${process.pid}.${randomBytes(3).toString("hex")}.`;
   const platform = createPlatform({
     config,
-    logger: silentLogger(),
+    logger: opts.logger ?? silentLogger(),
     metrics,
     db: t.db,
     broker,
@@ -89,6 +97,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Pi
       outboxGraceMs: 2000,
       shutdownDeadlineMs: 3_000,
       stuckGraceMs: 0,
+      ...opts.engineConfig,
     },
   });
   await platform.start();

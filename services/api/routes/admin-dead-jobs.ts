@@ -1,12 +1,15 @@
 /**
  * The dead-letter queue for operators (ADMIN_TOKENS): list and inspect dead jobs, retry them
- * (by ids or a filter) or discard them (moved to archived_jobs, never deleted).
+ * (by ids or a filter) or discard them (moved to archived_jobs, never deleted). With a
+ * DeadJobPolicy (the pipeline's, services/pipeline/dead-jobs.ts) a retry also puts the job's
+ * product back into its stage, and a job whose product moved on is answered in `skipped`.
+ * `actor` in the body names the operator in the job's and the product's history.
  */
 import { Router } from "express";
 import { z } from "zod";
 import type { Database } from "../../db/client.js";
 import type { JobEngine } from "../../jobs/engine.js";
-import { getJob, listJobs, markDiscarded, resetDeadJobs } from "../../jobs/job-queries.js";
+import { discardDeadJobs, getJob, listJobs, retryDeadJobs, type DeadJobPolicy } from "../../jobs/job-queries.js";
 import { JOB_TYPES } from "../../jobs/types.js";
 import { requireBearer } from "../auth.js";
 import { notFound } from "../problem.js";
@@ -28,17 +31,27 @@ const filter = z
   .strict()
   .refine((f) => Object.values(f).some((v) => v !== undefined), { message: "name at least one condition" });
 
+/** Who is acting, as recorded in the histories; "admin" when the request does not say. */
+export const DEFAULT_ACTOR = "admin";
+const actor = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9._@+:-]+$/, { message: "letters, digits and . _ @ + : - only (a user name or e-mail address)" });
+
 /** Either explicit ids or a filter; `limit` bounds how many one call touches. */
 export const deadJobSelection = z
   .object({
     ids: z.array(z.uuid()).min(1).max(1000).optional(),
     filter: filter.optional(),
     limit: z.number().int().min(1).max(1000).default(1000),
+    actor: actor.default(DEFAULT_ACTOR),
   })
   .strict()
   .refine((b) => (b.ids ? 1 : 0) + (b.filter ? 1 : 0) === 1, { message: "give either ids or filter" });
 
-export function deadJobsAdminRouter(opts: { db: Database; engine: JobEngine; adminTokens: readonly string[]; clock?: () => Date }): Router {
+export function deadJobsAdminRouter(opts: { db: Database; engine: JobEngine; adminTokens: readonly string[]; clock?: () => Date; policy?: DeadJobPolicy }): Router {
   const clock = opts.clock ?? (() => new Date());
   const router = Router();
   router.use("/v1/admin/dead-jobs", requireBearer(opts.adminTokens));
@@ -58,18 +71,16 @@ export function deadJobsAdminRouter(opts: { db: Database; engine: JobEngine; adm
 
   router.post("/v1/admin/dead-jobs/retry", async (req, res) => {
     const sel = deadJobSelection.parse(req.body);
-    const ids = await resetDeadJobs(opts.db, { ...sel, actor: "admin" }, clock());
+    const { retried: ids, skipped } = await retryDeadJobs(opts.db, sel, clock(), opts.policy);
     // Published now when the broker is up; otherwise the outbox relay publishes them later.
     const published = await opts.engine.publishPending(ids).catch(() => 0);
-    res.status(202).json({ retried: ids.length, published, ids });
+    res.status(202).json({ retried: ids.length, published, ids, skipped });
   });
 
   router.post("/v1/admin/dead-jobs/discard", async (req, res) => {
     const sel = deadJobSelection.parse(req.body);
-    const now = clock();
-    const marked = await markDiscarded(opts.db, { ...sel, actor: "admin" }, now);
-    const archived = await opts.engine.store.archiveIds(marked, now);
-    res.json({ discarded: archived.length, ids: archived });
+    const { discarded, skipped } = await discardDeadJobs(opts.db, sel, clock(), opts.policy);
+    res.json({ discarded: discarded.length, ids: discarded, skipped });
   });
   return router;
 }

@@ -2,7 +2,7 @@
  * A supplier web site: product pages as JSON documents, HTML with schema.org JSON-LD, or
  * HTML with Open Graph tags; ETag/Last-Modified with conditional GET (304); products that
  * vanish (404/410); real images generated with sharp at start; a corrupt image; slow
- * responses, huge bodies and redirect chains.
+ * responses, huge bodies, redirect chains and absolute redirects to other hosts.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import sharp from "sharp";
@@ -109,6 +109,11 @@ export class SourceSite {
       const n = Number(parts[1] ?? 1);
       const target = n <= 1 ? `/p/${parts[2] ?? "missing"}` : `/redirect/${n - 1}/${parts[2] ?? "missing"}`;
       res.writeHead(302, { location: target });
+      return void res.end();
+    }
+    if (parts[0] === "redirect-to") {
+      // An absolute redirect to anywhere (another host): /redirect-to?location=<url>
+      res.writeHead(302, { location: url.searchParams.get("location") ?? "/" });
       return void res.end();
     }
     if (parts[0] === "status") return sendJson(res, Number(parts[1] ?? 500), { error: "as requested" });
