@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { METRICS_PORT } from "../../model/workloads.js";
 import { ConfigError, loadConfig } from "../../services/config.js";
 
 describe("service configuration", () => {
@@ -26,6 +27,9 @@ describe("service configuration", () => {
     [{ ROLES: "api,cron" }, "ROLES"],
     [{ JOB_MAX_RETRIES: "-1" }, "JOB_MAX_RETRIES"],
     [{ STORAGE_DRIVER: "s3" }, "S3_BUCKET"],
+    [{ METRICS_PORT: "metrics" }, "METRICS_PORT"],
+    [{ PORT: "9000", METRICS_PORT: "9000" }, "METRICS_PORT"],
+    [{ PORT: String(METRICS_PORT) }, "METRICS_PORT"],
   ])("rejects %o and names %s", (env, key) => {
     let error: unknown;
     try {
@@ -35,6 +39,15 @@ describe("service configuration", () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toContain(key);
+  });
+});
+
+describe("listeners", () => {
+  it("serves the metrics listener on the port infra targets (model/workloads.ts), apart from the application port", () => {
+    expect(loadConfig({})).toMatchObject({ PORT: 3000, METRICS_PORT });
+    expect(loadConfig({ PORT: "8080", METRICS_PORT: "9100" })).toMatchObject({ PORT: 8080, METRICS_PORT: 9100 });
+    // Tests ask the kernel for free ports on both.
+    expect(loadConfig({ PORT: "0", METRICS_PORT: "0" })).toMatchObject({ PORT: 0, METRICS_PORT: 0 });
   });
 });
 
