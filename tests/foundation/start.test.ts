@@ -37,7 +37,8 @@ describe("npm start", () => {
     const [port, metricsPort] = [await freePort(), await freePort()];
     const proc = start({ PORT: String(port), METRICS_PORT: String(metricsPort), ...env });
     running = proc.child;
-    await waitForHealth(`http://127.0.0.1:${port}/healthz`, 20_000).catch((err: Error) => {
+    // Generous: on a shared 2-core machine under load, loading tsx and PGlite alone has taken 20 s.
+    await waitForHealth(`http://127.0.0.1:${port}/healthz`, 60_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${proc.output()}`);
     });
     return { proc, app: `http://127.0.0.1:${port}`, metrics: `http://127.0.0.1:${metricsPort}` };
@@ -63,7 +64,7 @@ describe("npm start", () => {
     expect(await scrapeOnlyOnMetricsPort(app, metrics)).toContain('dependency_up{dependency="postgres"} 1');
     proc.child.kill("SIGTERM");
     expect(await proc.exited).toBe(0);
-  }, 40_000);
+  }, 90_000);
 
   it("runs a worker-only process that serves probes and metrics but no API, for the chosen job types", async () => {
     const { proc, app, metrics } = await startOnFreePorts({ ROLES: "workers", JOB_TYPES: "image" });
@@ -74,7 +75,7 @@ describe("npm start", () => {
     expect((await fetch(`${metrics}/readyz`)).status).toBe(200);
     proc.child.kill("SIGTERM");
     expect(await proc.exited).toBe(0);
-  }, 40_000);
+  }, 90_000);
 
   it("runs a scheduler-only process that serves its probes and metrics on the metrics port", async () => {
     const { proc, app, metrics } = await startOnFreePorts({ ROLES: "scheduler" });
@@ -83,7 +84,7 @@ describe("npm start", () => {
     expect((await fetch(`${metrics}/healthz`)).status).toBe(200);
     proc.child.kill("SIGTERM");
     expect(await proc.exited).toBe(0);
-  }, 40_000);
+  }, 90_000);
 
   it("stops within seconds, saying what to start, when the broker is unreachable", async () => {
     const port = await freePort();
