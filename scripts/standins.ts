@@ -6,14 +6,23 @@
  * They are the same servers the end-to-end tests use (tests/pipeline/standins/).
  * Ports: STANDIN_SOURCE_PORT, STANDIN_TRANSLATE_PORT, STANDIN_STORE_PORT.
  */
-import { LibreTranslateStandin, SourceSite, StoreStandin } from "../tests/pipeline/standins/index.js";
+import { LibreTranslateStandin, SourceSite, STANDIN_PORTS, StoreStandin } from "../tests/pipeline/standins/index.js";
 
-const port = (name: string, def: number) => Number(process.env[name] ?? def);
+function port(name: keyof typeof STANDIN_PORTS): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return STANDIN_PORTS[name];
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) {
+    console.error(`${name}: "${raw}" is not a TCP port (0-65535)`);
+    process.exit(2);
+  }
+  return n;
+}
 
 async function main(): Promise<void> {
-  const site = await SourceSite.start({ port: port("STANDIN_SOURCE_PORT", 4100) });
-  const translate = await LibreTranslateStandin.start({ port: port("STANDIN_TRANSLATE_PORT", 5000), apiKey: process.env.TRANSLATION_API_KEY });
-  const store = await StoreStandin.start({ port: port("STANDIN_STORE_PORT", 4000), token: process.env.STORE_API_TOKEN });
+  const site = await SourceSite.start({ port: port("STANDIN_SOURCE_PORT") });
+  const translate = await LibreTranslateStandin.start({ port: port("STANDIN_TRANSLATE_PORT"), apiKey: process.env.TRANSLATION_API_KEY });
+  const store = await StoreStandin.start({ port: port("STANDIN_STORE_PORT"), token: process.env.STORE_API_TOKEN });
 
   const samples = [
     site.setProduct("kettle", { title: "Electric kettle", description: "1.7 l, boils in three minutes.", price: "29.90", currency: "EUR", images: ["red.jpg", "blue.png"], format: "json" }),

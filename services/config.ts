@@ -4,6 +4,7 @@
  * fresh machine.
  */
 import { z } from "zod";
+import { METRICS_PORT } from "../model/workloads.js";
 import { JOB_TYPES } from "./jobs/types.js";
 
 const csv = z
@@ -18,7 +19,10 @@ const bool = (def: boolean) =>
 
 export const configSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  /** The application port: /v1 (api role), /healthz and the yes/no /readyz. */
   PORT: int(3000),
+  /** The metrics listener: /metrics and the detailed /readyz, for Prometheus and the kubelet only. */
+  METRICS_PORT: int(METRICS_PORT),
   HOST: z.string().default("127.0.0.1"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Postgres; when unset an embedded PGlite database is used (local runs only). */
@@ -30,12 +34,12 @@ export const configSchema = z.object({
   AMQP_CONNECT_TIMEOUT_MS: int(5000),
   /**
    * Which roles this process runs: the API, the workers, the scheduler, or all. Every process
-   * serves /healthz, /readyz and /metrics on PORT; only the api role serves /v1.
+   * serves /healthz and /readyz on PORT and /metrics on METRICS_PORT; only the api role serves /v1.
    */
   ROLES: csv.pipe(z.array(z.enum(["api", "workers", "scheduler"]))).default(["api", "workers", "scheduler"]),
   /** Which job types this process's workers consume (one Deployment per type in production). */
   JOB_TYPES: csv.pipe(z.array(z.enum(JOB_TYPES))).default([...JOB_TYPES]),
-  /** Bearer tokens allowed to call mutating endpoints. */
+  /** Bearer tokens for every /v1 endpoint outside /v1/admin (reads and writes). */
   API_TOKENS: csv.default(["dev-token"]),
   /** Bearer tokens allowed to call /v1/admin/*. */
   ADMIN_TOKENS: csv.default(["dev-admin-token"]),
@@ -115,6 +119,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push(`IMAGE_GC_GRACE_MS: must be at least ${IMAGE_GC_MIN_GRACE_MS} ms (10 min), well past the longest an image job runs between storing an object and recording it`);
   }
   if (result.data.IMAGE_GC_MAX_DELETES < 1) problems.push("IMAGE_GC_MAX_DELETES: must be at least 1");
+  if (result.data.METRICS_PORT !== 0 && result.data.METRICS_PORT === result.data.PORT) {
+    problems.push(`METRICS_PORT: must differ from PORT (${result.data.PORT}); the metrics listener is kept off the application port`);
+  }
   if (result.data.NODE_ENV === "production") {
     // The local defaults are public knowledge; production must bring its own tokens and database.
     for (const key of ["API_TOKENS", "ADMIN_TOKENS"] as const) {

@@ -49,9 +49,14 @@ async function main(): Promise<void> {
   const platform = createPlatform({ config, logger, metrics, db, broker });
   await platform.start();
   logger.info({ roles: config.ROLES, targetLanguages: config.TARGET_LANGUAGES }, "pipeline started");
-  // Every role listens: the API serves /v1; workers and the scheduler serve the probes and /metrics.
+  // Every role listens on both ports: the application port (/v1 for the api role, /healthz, a
+  // yes/no /readyz) and the metrics listener (/metrics, the detailed /readyz) for Prometheus.
   await platform.listen(config.PORT, config.HOST);
-  logger.info({ url: `http://${config.HOST}:${config.PORT}`, api: config.ROLES.includes("api") }, "listening");
+  await platform.listenMetrics(config.METRICS_PORT, config.HOST);
+  logger.info(
+    { url: `http://${config.HOST}:${config.PORT}`, metricsUrl: `http://${config.HOST}:${config.METRICS_PORT}/metrics`, api: config.ROLES.includes("api") },
+    "listening",
+  );
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,12 +1,19 @@
 /**
  * Builds the whole product pipeline in one place: job system, pipeline service, workers,
- * routers, the Express app and the schedulers. `npm start` (services/main.ts) and the
+ * routers, the two Express apps and the schedulers. `npm start` (services/main.ts) and the
  * end-to-end tests both use it, so the tests exercise the production wiring.
+ *
+ * Two listeners: the application port (PORT: /v1 for the api role, /healthz, a yes/no
+ * /readyz), which the internet-facing load balancer reaches, and the metrics listener
+ * (METRICS_PORT: /metrics, the detailed /readyz, /healthz), which only Prometheus and the
+ * kubelet reach. Every role serves both.
  */
 import type { Server } from "node:http";
 import type { Express } from "express";
 import type { Connection } from "rabbitmq-client";
 import { createApp, type AppOptions } from "./api/app.js";
+import { createMetricsApp } from "./api/metrics-listener.js";
+import { Readiness } from "./api/readiness.js";
 import { importsRouter } from "./api/routes/imports.js";
 import { productsRouter } from "./api/routes/products.js";
 import { sourceChecksRouter } from "./api/routes/source-checks.js";
@@ -37,12 +44,16 @@ export interface PlatformOptions {
   readonly engineConfig?: Partial<JobEngineConfig>;
   /** Replace an outside service (defaults: the HTTP clients configured by URL). */
   readonly providers?: Partial<{ translator: TranslationProvider; storage: ObjectStorage; store: StoreClient }>;
-  /** Benchmarks switch middleware off here. */
-  readonly app?: Pick<AppOptions, "httpMetrics" | "requestLogging">;
+  /** Benchmarks switch middleware off here; tests shorten how long /readyz reuses a result. */
+  readonly app?: Pick<AppOptions, "httpMetrics" | "requestLogging" | "readinessMaxAgeMs">;
 }
 
 export interface Platform {
+  /** The application port's app. */
   readonly app: Express;
+  /** The metrics listener's app. */
+  readonly metricsApp: Express;
+  readonly readiness: Readiness;
   readonly jobs: JobSystem;
   readonly service: PipelineService;
   readonly sourceChecks: SourceCheckScheduler;
@@ -50,8 +61,14 @@ export interface Platform {
   readonly imageGc: ImageGarbageCollector;
   /** Declares queues, then starts workers and schedulers as ROLES says. */
   start(): Promise<void>;
+  /** The application port (PORT). */
   listen(port: number, host?: string): Promise<Server>;
-  /** Stops accepting requests, drains the jobs, stops schedulers. Connections stay open. */
+  /** The metrics listener (METRICS_PORT by default). */
+  listenMetrics(port?: number, host?: string): Promise<Server>;
+  /**
+   * Stops accepting requests, drains the jobs, stops schedulers, then closes the metrics
+   * listener (scrapes and probes keep working during the drain). Connections stay open.
+   */
   stop(deadlineMs?: number): Promise<void>;
 }
 
@@ -96,15 +113,21 @@ export function createPlatform(opts: PlatformOptions): Platform {
     { intervalMs: config.IMAGE_GC_INTERVAL_MS, graceMs: config.IMAGE_GC_GRACE_MS, maxDeletes: config.IMAGE_GC_MAX_DELETES },
   );
 
-  const readiness = {
-    postgres: () => db.ping(),
-    rabbitmq: async () => {
-      if (!broker.ready) throw new Error("not connected");
+  const readiness = new Readiness(
+    {
+      postgres: () => db.ping(),
+      rabbitmq: async () => {
+        if (!broker.ready) throw new Error("not connected");
+      },
     },
-  };
+    { logger },
+  );
+  // Time-bounded like /readyz, and shared with a probe that runs at the same moment.
   metrics.gauge(dependencyUp, async (g) => {
-    for (const [name, check] of Object.entries(readiness)) g.set({ dependency: name }, await check().then(() => 1, () => 0));
+    const { checks } = await readiness.report();
+    for (const name of readiness.names) g.set({ dependency: name }, checks[name] === "ok" ? 1 : 0);
   });
+  // Every /v1 route takes a bearer token: API_TOKENS outside /v1/admin, ADMIN_TOKENS inside.
   const tokens = config.API_TOKENS;
   const app = createApp({
     logger,
@@ -118,10 +141,14 @@ export function createPlatform(opts: PlatformOptions): Platform {
       : [],
     ...opts.app,
   });
+  const metricsApp = createMetricsApp({ logger, metrics, readiness });
 
   let server: Server | undefined;
+  let metricsServer: Server | undefined;
   return {
     app,
+    metricsApp,
+    readiness,
     jobs,
     service,
     sourceChecks,
@@ -136,21 +163,36 @@ export function createPlatform(opts: PlatformOptions): Platform {
       }
     },
     async listen(port, host = config.HOST) {
-      const s = app.listen(port, host);
-      await new Promise<void>((resolve, reject) => {
-        s.once("listening", resolve);
-        s.once("error", reject);
-      });
-      server = s;
-      return s;
+      server = await listenOn(app, port, host);
+      return server;
+    },
+    async listenMetrics(port = config.METRICS_PORT, host = config.HOST) {
+      metricsServer = await listenOn(metricsApp, port, host);
+      return metricsServer;
     },
     async stop(deadlineMs) {
-      const closing = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
-      server?.closeIdleConnections();
+      const closing = close(server);
       await sourceChecks.stop();
       await imageGc.stop();
       await jobs.stop(deadlineMs);
       await closing;
+      await close(metricsServer);
     },
   };
+}
+
+async function listenOn(app: Express, port: number, host: string): Promise<Server> {
+  const s = app.listen(port, host);
+  await new Promise<void>((resolve, reject) => {
+    s.once("listening", resolve);
+    s.once("error", reject);
+  });
+  return s;
+}
+
+function close(server: Server | undefined): Promise<void> {
+  if (!server) return Promise.resolve();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  return closed;
 }

@@ -1,7 +1,9 @@
 /**
- * The Express application: security headers, request ids, structured logs, HTTP metrics,
- * body limits, rate limits, health endpoints and problem+json errors. Feature routers are
- * passed in; routes stay thin (parse with zod, call a domain function, map the result).
+ * The application port's Express app: security headers, request ids, structured logs, HTTP
+ * metrics, body limits, rate limits, the liveness and the yes/no readiness endpoints, and
+ * problem+json errors. Feature routers are passed in; routes stay thin (parse with zod, call a
+ * domain function, map the result). This port is the one the internet-facing load balancer
+ * reaches: /metrics and the detailed readiness live on the metrics listener (metrics-listener.ts).
  */
 import { randomUUID } from "node:crypto";
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from "express";
@@ -12,14 +14,18 @@ import type { MetricsRegistry } from "../metrics-registry.js";
 import { httpMetrics } from "./http-metrics.js";
 import { requestLog } from "./request-log.js";
 import { notFound, problemHandler, sendProblem, HttpProblem } from "./problem.js";
+import { Readiness, type ReadinessCheck } from "./readiness.js";
 
-export type ReadinessCheck = () => Promise<void>;
+export type { ReadinessCheck } from "./readiness.js";
 
 export interface AppOptions {
   readonly logger: Logger;
   readonly metrics: MetricsRegistry;
-  /** Named dependency checks for /readyz, e.g. { postgres, rabbitmq }. */
-  readonly readiness: Record<string, ReadinessCheck>;
+  /**
+   * The dependency checks behind /readyz: a Readiness shared with the metrics listener, or named
+   * checks, e.g. { postgres, rabbitmq }.
+   */
+  readonly readiness: Readiness | Record<string, ReadinessCheck>;
   readonly routers?: readonly Router[];
   readonly bodyLimit?: string;
   readonly rateLimitPerMinute?: number;
@@ -27,6 +33,11 @@ export interface AppOptions {
   readonly httpMetrics?: boolean;
   readonly requestLogging?: boolean;
   readonly readinessTimeoutMs?: number;
+  /**
+   * How old a readiness result /readyz may answer with (default 1 s): however many requests
+   * arrive, the dependencies see at most one check per interval.
+   */
+  readonly readinessMaxAgeMs?: number;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -44,21 +55,18 @@ export function createApp(opts: AppOptions): Express {
     next();
   });
   if (opts.requestLogging ?? true) {
-    app.use(requestLog(opts.logger, { ignore: (path) => path === "/metrics" || path === "/healthz" }));
+    app.use(requestLog(opts.logger, { ignore: (path) => path === "/healthz" }));
   }
   if (opts.httpMetrics ?? true) app.use(httpMetrics(opts.metrics));
 
+  const readiness = Readiness.of(opts.readiness, { timeoutMs: opts.readinessTimeoutMs, logger: opts.logger });
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
+  // Only the verdict: which dependency failed, and why, is for the metrics listener and the logs.
   app.get("/readyz", async (_req, res) => {
-    const results = await checkAll(opts.readiness, opts.readinessTimeoutMs ?? 2000);
-    const ready = Object.values(results).every((r) => r === "ok");
-    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not-ready", checks: results });
-  });
-  app.get("/metrics", async (_req, res) => {
-    const { contentType, body } = await opts.metrics.expose();
-    res.type(contentType).send(body);
+    const { ready } = await readiness.report(opts.readinessMaxAgeMs ?? 1000);
+    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not-ready" });
   });
 
   const limiter = rateLimit({
@@ -75,26 +83,4 @@ export function createApp(opts: AppOptions): Express {
   app.use((req: Request, _res: Response, next: NextFunction) => next(notFound(`no route for ${req.method} ${req.path}`)));
   app.use(problemHandler(opts.logger));
   return app;
-}
-
-async function checkAll(checks: Record<string, ReadinessCheck>, timeoutMs: number): Promise<Record<string, string>> {
-  const entries = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          check(),
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-          }),
-        ]);
-        return [name, "ok"] as const;
-      } catch (err) {
-        return [name, `down: ${(err as Error).message}`] as const;
-      } finally {
-        clearTimeout(timer);
-      }
-    }),
-  );
-  return Object.fromEntries(entries);
 }

@@ -131,7 +131,7 @@ describe("malformed requests", () => {
     expect((await h.api("GET", "/healthz")).status).toBe(200);
     expect((await h.api("GET", "/readyz")).body).toMatchObject({ status: "ready" });
     expect((await h.api("GET", "/v1/products")).status).toBe(200);
-    const metrics = (await h.api("GET", "/metrics")).body as string;
+    const metrics = await h.scrape();
     expect(metrics).not.toMatch(/http_requests_total\{[^}]*status_code="5\d\d"/);
     // labelled by route template, never by raw path
     expect(metrics).toContain('route="/v1/products/:id"');

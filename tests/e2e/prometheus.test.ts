@@ -1,6 +1,7 @@
 /**
  * The rendered rules and every dashboard query, loaded into a real Prometheus server that scrapes
- * a real instance of the API's metrics endpoint: every rule must evaluate without error, the
+ * a real instance of the API's metrics listener (METRICS_PORT, as the ServiceMonitor does; the
+ * application port serves no /metrics): every rule must evaluate without error, the
  * recording rules must produce series, the Watchdog must fire, and every panel query must be
  * accepted by Prometheus' own query engine.
  */
@@ -15,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildDashboards } from "../../dashboards/index.js";
 import { ruleGroups } from "../../alerts/rules/index.js";
 import { createApp } from "../../services/api/app.js";
+import { createMetricsApp } from "../../services/api/metrics-listener.js";
 import { silentLogger } from "../../services/logger.js";
 import { MetricsRegistry } from "../../services/metrics-registry.js";
 import { APP_METRICS } from "../../services/metrics.js";
@@ -32,6 +34,7 @@ interface PromRule {
 describe("rules and dashboards in a real Prometheus", () => {
   let dir: string;
   let server: Server;
+  let metricsServer: Server;
   let prometheus: Running;
   let promUrl: string;
 
@@ -46,7 +49,10 @@ describe("rules and dashboards in a real Prometheus", () => {
     const app = createApp({ logger: silentLogger(), metrics, readiness: {} });
     server = app.listen(0, "127.0.0.1");
     await new Promise((r) => server.once("listening", r));
-    const target = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const appAddress = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    metricsServer = createMetricsApp({ logger: silentLogger(), metrics, readiness: {} }).listen(0, "127.0.0.1");
+    await new Promise((r) => metricsServer.once("listening", r));
+    const target = `127.0.0.1:${(metricsServer.address() as AddressInfo).port}`;
 
     await writeFile(join(dir, "rules.yaml"), stringify({ groups: ruleGroups(environment("prod")) }));
     await writeFile(
@@ -69,12 +75,13 @@ describe("rules and dashboards in a real Prometheus", () => {
       throw new Error(`${err.message}\n${prometheus.output()}`);
     });
     // Some traffic, so the HTTP series exist.
-    for (let i = 0; i < 5; i++) await fetch(`http://${target}/healthz`);
+    for (let i = 0; i < 5; i++) await fetch(`http://${appAddress}/healthz`);
   }, 60_000);
 
   afterAll(async () => {
     await prometheus?.stop();
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    await new Promise<void>((r) => (metricsServer ? metricsServer.close(() => r()) : r()));
     await rm(dir, { recursive: true, force: true });
   });
 

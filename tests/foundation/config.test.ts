@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { METRICS_PORT } from "../../model/workloads.js";
 import { ConfigError, loadConfig } from "../../services/config.js";
 
 describe("service configuration", () => {
@@ -29,6 +30,9 @@ describe("service configuration", () => {
     [{ STORAGE_DRIVER: "s3" }, "S3_BUCKET"],
     [{ IMAGE_GC_GRACE_MS: "1000" }, "IMAGE_GC_GRACE_MS"],
     [{ IMAGE_GC_MAX_DELETES: "0" }, "IMAGE_GC_MAX_DELETES"],
+    [{ METRICS_PORT: "metrics" }, "METRICS_PORT"],
+    [{ PORT: "9000", METRICS_PORT: "9000" }, "METRICS_PORT"],
+    [{ PORT: String(METRICS_PORT) }, "METRICS_PORT"],
   ])("rejects %o and names %s", (env, key) => {
     let error: unknown;
     try {
@@ -38,6 +42,15 @@ describe("service configuration", () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toContain(key);
+  });
+});
+
+describe("listeners", () => {
+  it("serves the metrics listener on the port infra targets (model/workloads.ts), apart from the application port", () => {
+    expect(loadConfig({})).toMatchObject({ PORT: 3000, METRICS_PORT });
+    expect(loadConfig({ PORT: "8080", METRICS_PORT: "9100" })).toMatchObject({ PORT: 8080, METRICS_PORT: 9100 });
+    // Tests ask the kernel for free ports on both.
+    expect(loadConfig({ PORT: "0", METRICS_PORT: "0" })).toMatchObject({ PORT: 0, METRICS_PORT: 0 });
   });
 });
 

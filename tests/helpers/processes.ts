@@ -1,4 +1,4 @@
-/** Starting and stopping the real Prometheus and Alertmanager binaries for end-to-end tests. */
+/** Starting and stopping the processes end-to-end tests run (Prometheus, Alertmanager, `npm start`), on free ports. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 
@@ -19,12 +19,25 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export function startProcess(cmd: string, args: string[]): Running {
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+export interface StartOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /**
+   * Run in a process group of its own and stop the whole group: for commands that start
+   * others (`bash -c "npm start"` runs npm, a shell and node), so that none outlives the test.
+   */
+  readonly group?: boolean;
+}
+
+export function startProcess(cmd: string, args: string[], opts: StartOptions = {}): Running {
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: opts.env, cwd: opts.cwd, detached: opts.group ?? false });
   let out = "";
   child.stdout?.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
   child.stderr?.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  if (opts.group) {
+    return { child, output: () => out, stop: () => stopGroup(child.pid!) };
+  }
   return {
     child,
     output: () => out,
@@ -37,4 +50,22 @@ export function startProcess(cmd: string, args: string[]): Running {
       }
     },
   };
+}
+
+/** SIGTERM to every process of the group, SIGKILL to what is left after the grace; returns once none is left. */
+async function stopGroup(pgid: number, graceMs = 10_000): Promise<void> {
+  const signal = (s: NodeJS.Signals | 0): boolean => {
+    try {
+      process.kill(-pgid, s);
+      return true;
+    } catch {
+      return false; // ESRCH: the group is empty
+    }
+  };
+  if (!signal("SIGTERM")) return;
+  const end = Date.now() + graceMs;
+  while (signal(0)) {
+    if (Date.now() > end) signal("SIGKILL");
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -32,6 +32,8 @@ beforeAll(async () => {
     metrics,
     requestLogging: false,
     readinessTimeoutMs: 500,
+    // Every /readyz below must be a fresh check: the outage and the recovery are seconds apart.
+    readinessMaxAgeMs: 0,
     readiness: {
       postgres: () => db.ping(),
       rabbitmq: async () => {

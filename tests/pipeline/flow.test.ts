@@ -84,8 +84,7 @@ describe("pipeline happy paths", () => {
     expect(await h.db.prisma.productEvent.count({ where: { toStatus: "processing_images" } })).toBe(3);
     expect(await metricValue(h.metrics, "translations_total", { outcome: "ok" })).toBeGreaterThanOrEqual(6);
     expect(await metricValue(h.metrics, "images_processed_total", { outcome: "ok" })).toBeGreaterThanOrEqual(4);
-    const scrape = await h.api("GET", "/metrics");
-    expect(scrape.body).toContain('products_by_status{status="in_review"} 3');
+    expect(await h.scrape()).toContain('products_by_status{status="in_review"} 3');
   });
 
   it("lists products with status/source filters and cursor pagination", async () => {

@@ -1,7 +1,8 @@
 /**
  * End-to-end harness: a fresh Postgres database, a RabbitMQ connection with a queue namespace
  * of its own (deleted afterwards), the three stand-in services, and the platform built by
- * services/platform.ts exactly as `npm start` builds it, listening on a random port.
+ * services/platform.ts exactly as `npm start` builds it, its application port and its metrics
+ * listener each on a random port.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -12,10 +13,11 @@ import type { AddressInfo } from "node:net";
 import type { Product } from "../../services/db/generated/client.js";
 import { loadConfig, type Config } from "../../services/config.js";
 import type { JobEngineConfig } from "../../services/jobs/engine.js";
+import { openDatabase } from "../../services/db/client.js";
 import { silentLogger, type Logger } from "../../services/logger.js";
 import { MetricsRegistry } from "../../services/metrics-registry.js";
 import { createPlatform, type Platform } from "../../services/platform.js";
-import { openTestDatabase } from "../helpers/db.js";
+import { createTestDatabase } from "../helpers/db.js";
 import { LibreTranslateStandin, SourceSite, StoreStandin } from "./standins/index.js";
 import { waitFor as waitUntil } from "../helpers/wait.js";
 
@@ -30,13 +32,19 @@ export interface PipelineHarness {
   readonly platform: Platform;
   readonly config: Config;
   readonly metrics: MetricsRegistry;
-  readonly db: Awaited<ReturnType<typeof openTestDatabase>>["db"];
+  readonly db: Awaited<ReturnType<typeof openDatabase>>;
   readonly site: SourceSite;
   readonly translate: LibreTranslateStandin;
   readonly store: StoreStandin;
+  /** The application port (what the load balancer reaches). */
   readonly baseUrl: string;
+  /** The metrics listener (/metrics, the detailed /readyz). */
+  readonly metricsUrl: string;
   readonly storageDir: string;
+  /** A request to the application port, with the API token unless headers replace it. */
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  /** The metrics listener's exposition, as Prometheus scrapes it. */
+  scrape(): Promise<string>;
   /** Waits until the product has the status, failing fast on an unexpected terminal one. */
   waitForStatus(productId: string, status: string, timeoutMs?: number): Promise<Product>;
   close(): Promise<void>;
@@ -52,11 +60,16 @@ export interface HarnessOptions {
   readonly logger?: Logger;
   /** Engine settings on top of the harness's short delays (e.g. per-type timeouts). */
   readonly engineConfig?: Partial<JobEngineConfig>;
+  /** The platform reaches Postgres through 127.0.0.1:<port> (a TcpProxy the test owns) instead of directly. */
+  readonly postgresPort?: number;
 }
 
 export async function startHarness(env: Record<string, string> = {}, opts: HarnessOptions = {}): Promise<PipelineHarness> {
   const metrics = new MetricsRegistry();
-  const t = await openTestDatabase({ metrics, poolMax: 10 });
+  const testDb = await createTestDatabase();
+  const dbUrl = new URL(testDb.url);
+  if (opts.postgresPort) dbUrl.port = String(opts.postgresPort);
+  const db = await openDatabase({ databaseUrl: dbUrl.toString(), metrics, poolMax: 10 });
   const broker = new Connection({ url: AMQP_URL, connectionName: "pipeline-test", retryLow: 100, retryHigh: 1000 });
   broker.on("error", () => undefined);
   await broker.onConnect(5000);
@@ -84,7 +97,7 @@ export async function startHarness(env: Record<string, string> = {}, opts: Harne
     config,
     logger: opts.logger ?? silentLogger(),
     metrics,
-    db: t.db,
+    db,
     broker,
     engineConfig: {
       namespace,
@@ -102,8 +115,9 @@ export async function startHarness(env: Record<string, string> = {}, opts: Harne
   });
   await platform.start();
   const server = await platform.listen(0, "127.0.0.1");
-  const addr = server.address() as AddressInfo;
-  const baseUrl = `http://127.0.0.1:${addr.port}`;
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const metricsServer = await platform.listenMetrics(0, "127.0.0.1");
+  const metricsUrl = `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}`;
 
   const api: PipelineHarness["api"] = async (method, path, body, headers = {}) => {
     const res = await fetch(baseUrl + path, {
@@ -116,25 +130,32 @@ export async function startHarness(env: Record<string, string> = {}, opts: Harne
     try {
       parsed = JSON.parse(text);
     } catch {
-      // not JSON (metrics text)
+      // not JSON
     }
     return { status: res.status, body: parsed, headers: res.headers };
+  };
+  const scrape = async () => {
+    const res = await fetch(`${metricsUrl}/metrics`);
+    if (!res.ok) throw new Error(`scraping ${metricsUrl}/metrics answered ${res.status}`);
+    return res.text();
   };
 
   return {
     platform,
     config,
     metrics,
-    db: t.db,
+    db,
     site,
     translate,
     store,
     baseUrl,
+    metricsUrl,
     storageDir,
     api,
+    scrape,
     waitForStatus: (productId, status, timeoutMs = 20_000) =>
       waitFor(`product ${productId} to reach ${status}`, async () => {
-        const p = await t.db.prisma.product.findUnique({ where: { id: productId } });
+        const p = await db.prisma.product.findUnique({ where: { id: productId } });
         if (p && p.status !== status && ["failed", "source_gone"].includes(p.status) && !["failed", "source_gone"].includes(status)) {
           throw new Error(`product ${productId} is ${p.status} (${p.failureReason ?? ""}), expected ${status}`);
         }
@@ -144,7 +165,8 @@ export async function startHarness(env: Record<string, string> = {}, opts: Harne
       await platform.stop(2000).catch(() => undefined);
       await platform.jobs.engine.deleteTopology().catch(() => undefined);
       await broker.close();
-      await t.close();
+      await db.close();
+      await testDb.drop();
       await Promise.all([site.close(), translate.close(), store.close()]);
       await rm(storageDir, { recursive: true, force: true });
     },

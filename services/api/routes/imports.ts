@@ -1,4 +1,4 @@
-/** POST /v1/imports (one source URL or a batch) and GET /v1/imports/:id (progress per product). */
+/** POST /v1/imports (one source URL or a batch) and GET /v1/imports/:id (progress per product); both take an API token. */
 import { Router } from "express";
 import { z } from "zod";
 import type { PipelineService } from "../../pipeline/service.js";
@@ -18,7 +18,8 @@ export const importBody = z.union([
 
 export function importsRouter(opts: { service: PipelineService; tokens: readonly string[] }): Router {
   const router = Router();
-  router.post("/v1/imports", requireBearer(opts.tokens), async (req, res) => {
+  router.use("/v1/imports", requireBearer(opts.tokens));
+  router.post("/v1/imports", async (req, res) => {
     const body = importBody.parse(req.body);
     const urls = "sourceUrl" in body ? [body.sourceUrl] : body.sourceUrls;
     const result = await opts.service.createImport(urls, requestIdOf(req));

@@ -1,4 +1,4 @@
-/** GET /v1/jobs?type=&status=&limit=&cursor= and GET /v1/jobs/:id: job state for operators and clients. */
+/** GET /v1/jobs?type=&status=&limit=&cursor= and GET /v1/jobs/:id: job state for clients (API token) and operators (admin token). */
 import { Router } from "express";
 import { z } from "zod";
 import type { Database } from "../../db/client.js";
@@ -18,12 +18,13 @@ export const jobIdParam = z.object({ id: z.uuid() });
 
 export function jobsRouter(opts: { db: Database; tokens: readonly string[] }): Router {
   const router = Router();
-  router.get("/v1/jobs", requireBearer(opts.tokens), async (req, res) => {
+  router.use("/v1/jobs", requireBearer(opts.tokens));
+  router.get("/v1/jobs", async (req, res) => {
     const q = jobListQuery.parse(req.query);
     const page = await listJobs(opts.db, q);
     res.json({ items: page.items, nextCursor: page.nextCursor ?? null });
   });
-  router.get("/v1/jobs/:id", requireBearer(opts.tokens), async (req, res) => {
+  router.get("/v1/jobs/:id", async (req, res) => {
     const { id } = jobIdParam.parse(req.params);
     const job = await getJob(opts.db, id);
     if (!job) throw notFound(`no job ${id}`);

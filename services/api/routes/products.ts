@@ -1,6 +1,7 @@
 /**
  * GET /v1/products (status/source filters, cursor pagination), GET /v1/products/:id,
- * POST /v1/products/:id/review and POST /v1/products/:id/push.
+ * POST /v1/products/:id/review and POST /v1/products/:id/push. Reads and writes take an API
+ * token: product data (supplier source URLs, prices, review state) is not public.
  */
 import { Router } from "express";
 import { z } from "zod";
@@ -47,6 +48,7 @@ export const reviewBody = z.strictObject({
 
 export function productsRouter(opts: { service: PipelineService; tokens: readonly string[] }): Router {
   const router = Router();
+  router.use("/v1/products", requireBearer(opts.tokens));
   router.get("/v1/products", async (req, res) => {
     const q = listQuery.parse(req.query);
     const page = await opts.service.listProducts({ status: q.status, source: q.source, after: q.cursor, limit: q.limit });
@@ -56,13 +58,13 @@ export function productsRouter(opts: { service: PipelineService; tokens: readonl
     const { id } = idParam.parse(req.params);
     res.json(await opts.service.getProduct(id));
   });
-  router.post("/v1/products/:id/review", requireBearer(opts.tokens), async (req, res) => {
+  router.post("/v1/products/:id/review", async (req, res) => {
     const { id } = idParam.parse(req.params);
     const body = reviewBody.parse(req.body);
     const result = await opts.service.review(id, body, requestIdOf(req));
     res.json({ product: result.product, reviewSeconds: result.reviewSeconds, pushJobId: result.pushJobId });
   });
-  router.post("/v1/products/:id/push", requireBearer(opts.tokens), async (req, res) => {
+  router.post("/v1/products/:id/push", async (req, res) => {
     const { id } = idParam.parse(req.params);
     z.union([z.undefined(), z.strictObject({})]).parse(req.body);
     const result = await opts.service.requestPush(id, requestIdOf(req));

@@ -9,7 +9,8 @@ export const sourceCheckBody = z.union([z.strictObject({ all: z.literal(true) })
 
 export function sourceChecksRouter(opts: { service: PipelineService; tokens: readonly string[] }): Router {
   const router = Router();
-  router.post("/v1/source-checks", requireBearer(opts.tokens), async (req, res) => {
+  router.use("/v1/source-checks", requireBearer(opts.tokens));
+  router.post("/v1/source-checks", async (req, res) => {
     const body = sourceCheckBody.parse(req.body);
     const result = await opts.service.requestSourceChecks("all" in body ? { all: true } : { productIds: body.productIds }, requestIdOf(req));
     res.status(202).json(result);
