@@ -105,7 +105,7 @@ describe("image garbage collection", () => {
     expect(await metricValue(h.metrics, "image_gc_bytes_freed_total")).toBe(garbageBytes);
     expect(await metricValue(h.metrics, "image_gc_runs_total", { outcome: "ok" })).toBe(2);
     expect(await metricValue(h.metrics, "image_gc_runs_total", { outcome: "error" })).toBe(0);
-    const scrape = (await h.api("GET", "/metrics")).body as string;
+    const scrape = await h.scrape();
     expect(scrape).toContain("image_gc_objects_removed_total 9");
   });
 
