@@ -14,7 +14,8 @@
  * Environment: DATABASE_URL (the source; with --seed and unset, a local database
  * postgresql://postgres@127.0.0.1:5432/platform_drill_source), AMQP_URL (the broker the API on the
  * restored copy connects to, in a queue namespace of its own; default the local one), SEED_PRODUCTS
- * (2000), PG_DUMP/PG_RESTORE; rds-pitr: SOURCE_DB, SUBNET_GROUP, SECURITY_GROUP, INSTANCE_CLASS,
+ * (2000), SCRATCH_SERVER_URL (a database URL on the server that gets the scratch database; default
+ * the source's server: point it elsewhere to keep the restore's load off the source), PG_DUMP/PG_RESTORE; rds-pitr: SOURCE_DB, SUBNET_GROUP, SECURITY_GROUP, INSTANCE_CLASS,
  * AWS_REGION. --seed creates, migrates and fills the source with representative data when it has
  * no products (local mode only).
  * Exits 0 when everything matched, 1 on any mismatch or failure, 2 on bad configuration.
@@ -33,6 +34,7 @@ const envSchema = z.object({
   RESTORE_MODE: z.enum(["local", "rds-pitr"]).default("local"),
   DATABASE_URL: z.string().url().optional(),
   AMQP_URL: z.string().url().optional(),
+  SCRATCH_SERVER_URL: z.string().url().optional(),
   SEED_PRODUCTS: z.coerce.number().int().positive().default(2000),
   SOURCE_DB: z.string().min(1).optional(),
   SUBNET_GROUP: z.string().min(1).optional(),
@@ -52,7 +54,7 @@ runCommand("restore-drill", async () => {
     const s = await seedDatabase(databaseUrl, env.SEED_PRODUCTS);
     console.log(`source ${redactUrl(databaseUrl)}: ${s.created ? "created, " : ""}${s.migrated} migration(s) applied, ${s.products ? `${s.products} products seeded` : "already has data, not seeded"}`);
   }
-  const r = await runDrill({ databaseUrl, dump: flags.dump, amqpUrl: env.AMQP_URL });
+  const r = await runDrill({ databaseUrl, dump: flags.dump, amqpUrl: env.AMQP_URL, scratchServerUrl: env.SCRATCH_SERVER_URL });
   const rows = r.tables.reduce((n, t) => n + (t.restored?.rows ?? 0), 0);
   console.log(
     formatReport({

@@ -99,6 +99,8 @@ export interface DrillOptions extends VerifyOptions {
   readonly databaseUrl: string;
   /** Use this dump (file, or the newest in a directory) instead of taking one. */
   readonly dump?: string;
+  /** A database URL on the server that gets the scratch database (default: the source's server). */
+  readonly scratchServerUrl?: string;
   /** pg_restore --jobs. */
   readonly restoreJobs?: number;
   readonly clock?: () => Date;
@@ -133,7 +135,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillReport> {
     const restoreStart = clock();
     const rpoSeconds = (restoreStart.getTime() - new Date(dump.manifest.snapshotAt).getTime()) / 1000;
     const t0 = performance.now();
-    const scratch = await createScratchDatabase(opts.databaseUrl, restoreStart);
+    const scratch = await createScratchDatabase(opts.scratchServerUrl ?? opts.databaseUrl, restoreStart);
     let verification: Verification | undefined;
     let restoreSeconds = 0;
     let restoreError: string | undefined;

@@ -94,7 +94,8 @@ describe("the restore drill command", () => {
       // An older dump without a manifest beside it: the newest one is taken.
       await writeFile(join(dir, "20000101T000000Z.dump"), "not a dump");
 
-      const ok = await runOps("restoreDrill", ["--dump", dir], { DATABASE_URL: source.url, AMQP_URL });
+      // The scratch database made through another database of the server (SCRATCH_SERVER_URL).
+      const ok = await runOps("restoreDrill", ["--dump", dir], { DATABASE_URL: source.url, AMQP_URL, SCRATCH_SERVER_URL: PG_ADMIN_URL });
       expect(ok.code, ok.stdout + ok.stderr).toBe(0);
       expect(ok.stdout).toContain(location);
 
