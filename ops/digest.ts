@@ -30,7 +30,7 @@ const envSchema = z
     SMTP_TO: z
       .string()
       .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
-      .pipe(z.array(z.string().email()).min(1))
+      .pipe(z.array(z.email()).min(1))
       .optional(),
     SMTP_USER: z.string().optional(),
     SMTP_PASSWORD_FILE: z.string().optional(),
