@@ -13,6 +13,8 @@ export const WORKLOADS = {
   worker: "worker",
   /** CronJob that runs pg_dump to S3 every 30 minutes, so the newest dump stays inside the 1 h RPO. */
   backupCronJob: "db-backup",
+  /** CronJob that runs the monthly restore drill (OPS_COMMANDS.restoreDrill, RESTORE_MODE=rds-pitr). */
+  restoreDrillCronJob: "restore-drill",
 } as const;
 
 /** Prometheus scrape job of the API pods (the Kubernetes Service name). */

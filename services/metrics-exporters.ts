@@ -89,6 +89,13 @@ export const kubePodStatusPhase = defineMetric({
   labelNames: ["namespace", "pod", "phase"],
   source: "kube-state-metrics",
 });
+export const kubeCronjobCreated = defineMetric({
+  name: "kube_cronjob_created",
+  help: "Unix creation timestamp of the CronJob (present for as long as the CronJob exists).",
+  type: "gauge",
+  labelNames: ["namespace", "cronjob"],
+  source: "kube-state-metrics",
+});
 export const kubeCronjobStatusLastSuccessfulTime = defineMetric({
   name: "kube_cronjob_status_last_successful_time",
   help: "LastSuccessfulTime keeps information of when was the last time the cron job successfully completed (unix seconds).",
@@ -391,6 +398,7 @@ export const EXPORTER_METRICS = [
   kubePodContainerStatusRestartsTotal,
   kubePodContainerResourceLimits,
   kubePodStatusPhase,
+  kubeCronjobCreated,
   kubeCronjobStatusLastSuccessfulTime,
   kubeJobStatusFailed,
   kubeJobOwner,
