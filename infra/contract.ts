@@ -83,6 +83,8 @@ export interface AwsStackOutputs {
   readonly frontendBucket: string;
   readonly frontendDistributionId: string;
   readonly frontendDomain: string;
+  /** The frontend's ACM certificate (us-east-1), on the distribution. */
+  readonly frontendCertificateArn: string;
   readonly frontendHostname?: string;
   readonly backupVault: string;
   readonly backupFailuresTopic: string;

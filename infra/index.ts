@@ -114,6 +114,7 @@ export default function platform(env: EnvironmentModel = loadEnvironment()): Aws
     frontendBucket: site.bucketName,
     frontendDistributionId: site.distributionId,
     frontendDomain: site.distributionDomainName,
+    frontendCertificateArn: site.certificateArn,
     ...(site.hostname ? { frontendHostname: site.hostname } : {}),
     backupVault: backupPlan.vaultName,
     backupFailuresTopic: backupPlan.failureTopicArn,

@@ -34,8 +34,17 @@ export const IRSA_SERVICE_ACCOUNTS = {
 
 export type IrsaServiceAccount = keyof typeof IRSA_SERVICE_ACCOUNTS;
 
-/** Service accounts of the product namespace without AWS access. */
-export const PLAIN_SERVICE_ACCOUNTS = ["worker", "scheduler", "migrate", "db-roles"] as const;
+/**
+ * Every service account of the product namespace (infra/cluster/workloads.ts creates them); those
+ * with an entry in IRSA_SERVICE_ACCOUNTS are annotated with their role, the others get no AWS access.
+ * Giving one AWS access is one entry in IRSA_SERVICE_ACCOUNTS and its policy in infra/iam-roles.ts.
+ */
+export const PRODUCT_SERVICE_ACCOUNTS = ["api", "worker", "worker-image", "scheduler", "migrate", "db-roles", "db-backup", "restore-drill"] as const;
+
+/** The IRSA entry of a service account, if it has one. */
+export function irsaServiceAccount(namespace: string, name: string): ServiceAccountRef | undefined {
+  return Object.values(IRSA_SERVICE_ACCOUNTS).find((sa) => sa.namespace === namespace && sa.name === name);
+}
 
 /** The key of a service account in the AWS stack's irsaRoleArns output: "<namespace>/<name>". */
 export function serviceAccountKey(sa: ServiceAccountRef): string {

@@ -365,6 +365,20 @@ export function cloudwatchPrometheusName(namespace: string, metric: string, stat
   return `${safe(namespace.toLowerCase())}_${safe(snake(metric))}_${safe(snake(statistic))}`;
 }
 
+/** The CloudWatch exporter's global query window (cloudwatchExporterConfig): how old a datapoint Prometheus sees can be. */
+export const CLOUDWATCH_PERIOD_SECONDS = 300;
+export const CLOUDWATCH_DELAY_SECONDS = 600;
+
+/**
+ * The RPO a failover to the standby's replica gives while DatabaseReplicationUnhealthy is silent:
+ * the last datapoint it evaluated (at most delay + period old) showed a lag at most the alert's
+ * threshold, so the replica held everything written up to threshold + delay + period before the
+ * failure, even if replication stopped right after that datapoint (runbooks/procedures/dr-failover.md).
+ */
+export function replicaFailoverRpoSeconds(lagThresholdSeconds: number): number {
+  return lagThresholdSeconds + CLOUDWATCH_DELAY_SECONDS + CLOUDWATCH_PERIOD_SECONDS;
+}
+
 /**
  * The CloudWatch exporter's config: RDS replica lag (the in-region replica, and on a standby its
  * own database, the cross-region replica DatabaseReplicationUnhealthy watches), AWS Backup job
@@ -387,5 +401,5 @@ export function cloudwatchExporterConfig(region: string, dbIdentifier: string, r
     })),
     { aws_namespace: "AWS/AmazonMQ", aws_metric_name: "MessageCount", aws_dimensions: ["Broker", "VirtualHost", "Queue"], aws_dimension_select: { Broker: [brokerName] }, aws_statistics: ["Maximum"] },
   ];
-  return JSON.stringify({ region, period_seconds: 300, delay_seconds: 600, metrics });
+  return JSON.stringify({ region, period_seconds: CLOUDWATCH_PERIOD_SECONDS, delay_seconds: CLOUDWATCH_DELAY_SECONDS, metrics });
 }

@@ -31,7 +31,8 @@ import { workQueue } from "../../services/jobs/topology.js";
 import { httpRequestsTotal } from "../../services/metrics.js";
 import { WORKER_TYPES } from "../config.js";
 import type { WorkerType } from "../config.js";
-import { IRSA_ANNOTATION, IRSA_SERVICE_ACCOUNTS, PLAIN_SERVICE_ACCOUNTS, serviceAccountKey } from "../service-accounts.js";
+import { IRSA_ANNOTATION, IRSA_SERVICE_ACCOUNTS, PRODUCT_SERVICE_ACCOUNTS, irsaServiceAccount, serviceAccountKey } from "../service-accounts.js";
+import type { ServiceAccountRef } from "../service-accounts.js";
 import { DUMP_PREFIX, NLB_TLS_POLICY, NLB_TLS_POLICY_ANNOTATION } from "../settings.js";
 import type { Addons } from "./addons.js";
 import type { ClusterContext } from "./context.js";
@@ -99,19 +100,22 @@ export function workloads(ctx: ClusterContext, args: WorkloadsArgs): Workloads {
   const base = { ...k8sOpts, dependsOn: [ns] };
 
   // ---- identities: one IRSA role per service account that calls AWS, none for the others.
-  const roleArn = (sa: (typeof IRSA_SERVICE_ACCOUNTS)[keyof typeof IRSA_SERVICE_ACCOUNTS]) => pulumi.output(args.irsaRoleArns).apply((arns) => {
-    const arn = arns[serviceAccountKey(sa)];
-    if (!arn) throw new Error(`the AWS stack exports no IRSA role for ${serviceAccountKey(sa)}`);
-    return arn;
-  });
-  const irsa = [IRSA_SERVICE_ACCOUNTS.api, IRSA_SERVICE_ACCOUNTS.imageWorker, IRSA_SERVICE_ACCOUNTS.dbBackup, IRSA_SERVICE_ACCOUNTS.restoreDrill];
+  const roleArn = (sa: ServiceAccountRef) =>
+    pulumi.output(args.irsaRoleArns).apply((arns) => {
+      const arn = arns[serviceAccountKey(sa)];
+      if (!arn) throw new Error(`the AWS stack exports no IRSA role for ${serviceAccountKey(sa)}`);
+      return arn;
+    });
   const serviceAccounts: Record<string, k8s.core.v1.ServiceAccount> = {};
-  for (const sa of irsa) {
-    serviceAccounts[sa.name] = new k8s.core.v1.ServiceAccount(name(`sa-${sa.name}`), { metadata: meta(cfg, sa.name, namespace, {}, { [IRSA_ANNOTATION]: roleArn(sa) }), automountServiceAccountToken: true }, base);
+  for (const saName of PRODUCT_SERVICE_ACCOUNTS) {
+    const sa = irsaServiceAccount(namespace, saName);
+    serviceAccounts[saName] = new k8s.core.v1.ServiceAccount(
+      name(`sa-${saName}`),
+      { metadata: meta(cfg, saName, namespace, {}, sa ? { [IRSA_ANNOTATION]: roleArn(sa) } : undefined), automountServiceAccountToken: sa !== undefined },
+      base,
+    );
   }
-  for (const sa of PLAIN_SERVICE_ACCOUNTS) {
-    serviceAccounts[sa] = new k8s.core.v1.ServiceAccount(name(`sa-${sa}`), { metadata: meta(cfg, sa, namespace), automountServiceAccountToken: false }, base);
-  }
+  const hasRole = (sa: string) => irsaServiceAccount(namespace, sa) !== undefined;
 
   // ---- secrets. Bearer tokens for the API's mutating endpoints and for /v1/admin (the service
   // refuses to start in production without them). Read them with `kubectl get secret app-secrets`;
@@ -152,11 +156,11 @@ export function workloads(ctx: ClusterContext, args: WorkloadsArgs): Workloads {
     readinessProbe: { httpGet: { path: "/readyz", port: "metrics" }, periodSeconds: 5, failureThreshold: 3 },
     livenessProbe: { httpGet: { path: "/healthz", port: "http" }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },
   };
-  const podBase = (sa: string) => ({ serviceAccountName: sa, securityContext: POD_SECURITY, volumes: [appTmp.volume], automountServiceAccountToken: irsa.some((s) => s.name === sa) });
+  const podBase = (sa: string) => ({ serviceAccountName: sa, securityContext: POD_SECURITY, volumes: [appTmp.volume], automountServiceAccountToken: hasRole(sa) });
   const container = (cname: string, extra: Record<string, unknown>) => ({ name: cname, image, imagePullPolicy: "IfNotPresent", securityContext: CONTAINER_SECURITY, volumeMounts: [appTmp.mount], ...extra });
   const opsPod = (sa: string, command: readonly string[], env: k8s.types.input.core.v1.EnvVar[], res = resources("100m", "256Mi", "1", "512Mi")): k8s.types.input.core.v1.PodSpec => ({
     serviceAccountName: sa,
-    automountServiceAccountToken: irsa.some((s) => s.name === sa),
+    automountServiceAccountToken: hasRole(sa),
     securityContext: POD_SECURITY,
     restartPolicy: "Never",
     volumes: [smallTmp.volume],

@@ -19,6 +19,8 @@ export interface PolicyResource {
   readonly args: Record<string, unknown>;
   /** The logical name of its explicit provider, if any (stack policies resolve regions through it). */
   readonly provider?: string;
+  /** "type::name" of the resources each input property was computed from (a policy pack's propertyDependencies). */
+  readonly propertyDependencies?: Record<string, string[]>;
 }
 
 export interface Policy {

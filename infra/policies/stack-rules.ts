@@ -29,7 +29,7 @@ export interface StackPolicy {
 const key = (r: PolicyResource) => `${r.type}::${r.name}`;
 const ofType = (rs: readonly PolicyResource[], type: string) => rs.filter((r) => r.type === type);
 /** The resources a property of `r` was computed from (propertyDependencies). */
-const linked = (r: PolicyResource, prop: string): string[] => (r as { propertyDependencies?: Record<string, string[]> }).propertyDependencies?.[prop] ?? [];
+const linked = (r: PolicyResource, prop: string): string[] => r.propertyDependencies?.[prop] ?? [];
 /** Whether `r`'s property refers to `target`: by dependency, or by value (its name, or its ARN ending). */
 function refersTo(r: PolicyResource, prop: string, target: PolicyResource, values: readonly string[] = []): boolean {
   if (linked(r, prop).includes(key(target))) return true;

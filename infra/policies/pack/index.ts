@@ -15,7 +15,7 @@ import { STACK_POLICIES } from "../stack-rules.js";
 
 function toPolicyResource(r: PackResource): PolicyResource {
   const propertyDependencies = Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([prop, deps]) => [prop, deps.map((d) => `${d.type}::${d.name}`)]));
-  return { type: r.type, name: r.name, args: r.props as Record<string, unknown>, ...(r.provider ? { provider: r.provider.name } : {}), propertyDependencies } as PolicyResource;
+  return { type: r.type, name: r.name, args: r.props as Record<string, unknown>, ...(r.provider ? { provider: r.provider.name } : {}), propertyDependencies };
 }
 
 const resourcePolicies: ResourceValidationPolicy[] = POLICIES.map((p) => ({
