@@ -171,13 +171,9 @@ function failureTopic(ctx: PlatformContext, vault: aws.backup.Vault, onCall: Bac
       deletionWindowInDays: 30,
       policy: policyDocument([
         { Sid: "AccountAdministers", Principal: { AWS: pulumi.interpolate`arn:aws:iam::${ctx.accountId}:root` }, Action: ["kms:*"], Resource: "*" },
-        {
-          Sid: "PublishersEncrypt",
-          Principal: { Service: ["events.amazonaws.com", "backup.amazonaws.com"] },
-          Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
-          Resource: "*",
-          Condition: { StringEquals: { "aws:SourceAccount": ctx.accountId } },
-        },
+        // What the SNS developer guide's "encrypted topic as an EventBridge target" and the AWS Backup
+        // notifications guide give the publishing services on the topic's key.
+        { Sid: "PublishersEncrypt", Principal: { Service: ["events.amazonaws.com", "backup.amazonaws.com"] }, Action: ["kms:GenerateDataKey*", "kms:Decrypt"], Resource: "*" },
       ]),
       tags: tags(ctx, "backup-failures-key"),
     },
@@ -204,7 +200,7 @@ function failureTopic(ctx: PlatformContext, vault: aws.backup.Vault, onCall: Bac
       arn: topic.arn,
       policy: policyDocument([
         { Sid: "EventBridge", Principal: { Service: "events.amazonaws.com" }, Action: ["sns:Publish"], Resource: [topic.arn], Condition: { ArnEquals: { "aws:SourceArn": rule.arn } } },
-        { Sid: "AwsBackup", Principal: { Service: "backup.amazonaws.com" }, Action: ["sns:Publish"], Resource: [topic.arn], Condition: { StringEquals: { "aws:SourceAccount": ctx.accountId } } },
+        { Sid: "AwsBackup", Principal: { Service: "backup.amazonaws.com" }, Action: ["sns:Publish"], Resource: [topic.arn] },
       ]),
     },
     opts,
