@@ -1,46 +1,44 @@
 /**
- * EKS from plain @pulumi/aws resources: the control plane (secrets encrypted with KMS, private
- * endpoint), one managed node group in the private subnets, the OIDC provider for IRSA, the core
- * add-ons, and a Kubernetes provider built from the cluster's outputs.
+ * EKS from plain @pulumi/aws resources: the control plane (secrets encrypted with KMS, every
+ * control-plane log type, the API endpoint private, or public only to platform:cluster.
+ * publicAccessCidrs), one managed node group in the private subnets on a launch template that
+ * requires IMDSv2 with a hop limit of 1 (pods cannot reach the node's credentials), the OIDC
+ * provider for IRSA and the core add-ons: the VPC CNI with network policy enforcement and its own
+ * IRSA role, the EBS CSI driver with its own.
+ *
+ * Kubernetes objects are the cluster project's (infra/cluster): this stack exports the endpoint,
+ * CA and OIDC provider it needs. Who may call the Kubernetes API is decided by EKS access entries
+ * (deploy.ts): the creator of the cluster gets no implicit admin rights.
  */
 import * as aws from "@pulumi/aws";
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { tags } from "./context.js";
 import type { PlatformContext } from "./context.js";
 import type { Network } from "./network.js";
+import { assumeRolePolicy, trustPolicy } from "./iam.js";
+import { IRSA_SERVICE_ACCOUNTS, irsaRoleName, serviceAccountSubject } from "./service-accounts.js";
+import type { ServiceAccountRef } from "./service-accounts.js";
+import { CONTROL_PLANE_LOG_TYPES, NODE_METADATA_OPTIONS, VPC_CNI_CONFIGURATION } from "./settings.js";
 
 export interface Cluster {
   readonly name: pulumi.Output<string>;
+  readonly arn: pulumi.Output<string>;
+  readonly endpoint: pulumi.Output<string>;
+  readonly certificateAuthority: pulumi.Output<string>;
   /** The security group EKS attaches to the control plane and the managed nodes. */
   readonly nodeSecurityGroupId: pulumi.Output<string>;
   readonly oidcProviderArn: pulumi.Output<string>;
   readonly oidcIssuer: pulumi.Output<string>;
-  readonly provider: k8s.Provider;
-  /** Everything that must exist before Kubernetes objects can be scheduled. */
-  readonly ready: pulumi.Resource[];
+  /** IAM role ARNs of the add-ons' service accounts (by IRSA_SERVICE_ACCOUNTS key). */
+  readonly addonRoleArns: { readonly ebsCsi: pulumi.Output<string>; readonly vpcCni: pulumi.Output<string> };
 }
 
-export function assumeRolePolicy(service: string): string {
-  return JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] });
-}
+export { CONTROL_PLANE_LOG_TYPES, NODE_METADATA_OPTIONS, VPC_CNI_CONFIGURATION };
 
 function attach(ctx: PlatformContext, name: string, role: aws.iam.Role, policies: string[]): void {
   for (const policy of policies) {
     new aws.iam.RolePolicyAttachment(`${name}-${policy.split("/").pop()}`, { role: role.name, policyArn: policy }, { provider: ctx.aws });
   }
-}
-
-/** The kubeconfig for the k8s provider: token from `aws eks get-token`, never a static secret. */
-export function kubeconfig(name: string, endpoint: string, caData: string, region: string): string {
-  return JSON.stringify({
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: [{ name, cluster: { server: endpoint, "certificate-authority-data": caData } }],
-    contexts: [{ name, context: { cluster: name, user: name } }],
-    "current-context": name,
-    users: [{ name, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", name, "--region", region], interactiveMode: "Never" } } }],
-  });
 }
 
 export function cluster(ctx: PlatformContext, net: Network): Cluster {
@@ -58,21 +56,35 @@ export function cluster(ctx: PlatformContext, net: Network): Cluster {
       name: clusterName,
       version: cfg.cluster.version,
       roleArn: clusterRole.arn,
-      vpcConfig: { subnetIds: net.privateSubnetIds, endpointPrivateAccess: true, endpointPublicAccess: cfg.cluster.publicEndpoint },
-      accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+      vpcConfig: {
+        subnetIds: net.privateSubnetIds,
+        endpointPrivateAccess: true,
+        endpointPublicAccess: cfg.cluster.publicEndpoint,
+        ...(cfg.cluster.publicEndpoint ? { publicAccessCidrs: cfg.cluster.publicAccessCidrs ?? [] } : {}),
+      },
+      // Access entries only (deploy.ts): nobody is cluster-admin by having created the cluster.
+      accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
       encryptionConfig: { provider: { keyArn: secretsKey.arn }, resources: ["secrets"] },
-      enabledClusterLogTypes: ["api", "audit", "authenticator"],
+      enabledClusterLogTypes: [...CONTROL_PLANE_LOG_TYPES],
       tags: tags(ctx, "eks"),
     },
     opts,
   );
 
+  // The node role: no CNI policy (the VPC CNI has its own IRSA role below).
   const nodeRole = new aws.iam.Role(`${prefix}-eks-nodes`, { assumeRolePolicy: assumeRolePolicy("ec2.amazonaws.com"), tags: tags(ctx, "eks-node-role") }, opts);
-  attach(ctx, `${prefix}-eks-nodes`, nodeRole, [
-    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-  ]);
+  attach(ctx, `${prefix}-eks-nodes`, nodeRole, ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy", "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"]);
+  const launchTemplate = new aws.ec2.LaunchTemplate(
+    `${prefix}-nodes`,
+    {
+      description: `${clusterName} nodes: IMDSv2 only, hop limit 1, encrypted gp3 root volume`,
+      metadataOptions: NODE_METADATA_OPTIONS,
+      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: 50, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
+      tagSpecifications: [{ resourceType: "instance", tags: tags(ctx, "node") }, { resourceType: "volume", tags: tags(ctx, "node-volume") }],
+      tags: tags(ctx, "nodes-launch-template"),
+    },
+    opts,
+  );
   const nodes = new aws.eks.NodeGroup(
     `${prefix}-nodes`,
     {
@@ -82,6 +94,7 @@ export function cluster(ctx: PlatformContext, net: Network): Cluster {
       instanceTypes: cfg.cluster.instanceTypes,
       amiType: "AL2023_x86_64_STANDARD",
       capacityType: "ON_DEMAND",
+      launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
       scalingConfig: { minSize: cfg.cluster.minSize, desiredSize: cfg.cluster.desiredSize, maxSize: cfg.cluster.maxSize },
       updateConfig: { maxUnavailable: 1 },
       labels: { environment: cfg.environment, "node-role": "general" },
@@ -92,40 +105,35 @@ export function cluster(ctx: PlatformContext, net: Network): Cluster {
 
   const issuer = eks.identities.apply((ids) => ids[0]?.oidcs?.[0]?.issuer ?? "");
   const oidc = new aws.iam.OpenIdConnectProvider(`${prefix}-eks-oidc`, { url: issuer, clientIdLists: ["sts.amazonaws.com"], tags: tags(ctx, "eks-oidc") }, opts);
+  const irsa = { oidcProviderArn: oidc.arn, oidcIssuer: issuer };
 
-  const ebsCsiRole = irsaRole(ctx, { oidcProviderArn: oidc.arn, oidcIssuer: issuer }, "ebs-csi", "kube-system", "ebs-csi-controller-sa", {
-    managedPolicies: ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"],
-  });
-  const addons: aws.eks.Addon[] = [];
-  // metrics-server feeds the API's CPU-based HPA.
-  for (const addon of ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "metrics-server"]) {
-    addons.push(
-      new aws.eks.Addon(
-        `${prefix}-addon-${addon}`,
-        {
-          clusterName: eks.name,
-          addonName: addon,
-          resolveConflictsOnUpdate: "OVERWRITE",
-          ...(addon === "aws-ebs-csi-driver" ? { serviceAccountRoleArn: ebsCsiRole.arn } : {}),
-          tags: tags(ctx, `addon-${addon}`),
-        },
-        { ...opts, dependsOn: [nodes] },
-      ),
+  const ebsCsiRole = irsaRole(ctx, irsa, IRSA_SERVICE_ACCOUNTS.ebsCsi, { managedPolicies: ["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"] });
+  const cniRole = irsaRole(ctx, irsa, IRSA_SERVICE_ACCOUNTS.vpcCni, { managedPolicies: ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"] });
+  const addonSettings: Record<string, Partial<aws.eks.AddonArgs>> = {
+    "vpc-cni": { serviceAccountRoleArn: cniRole.arn, configurationValues: JSON.stringify(VPC_CNI_CONFIGURATION) },
+    coredns: {},
+    "kube-proxy": {},
+    "aws-ebs-csi-driver": { serviceAccountRoleArn: ebsCsiRole.arn },
+    // metrics-server feeds the API's CPU-based HPA.
+    "metrics-server": {},
+  };
+  for (const [addon, settings] of Object.entries(addonSettings)) {
+    new aws.eks.Addon(
+      `${prefix}-addon-${addon}`,
+      { clusterName: eks.name, addonName: addon, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE", ...settings, tags: tags(ctx, `addon-${addon}`) },
+      { ...opts, dependsOn: [nodes] },
     );
   }
 
-  const provider = new k8s.Provider(`${prefix}-k8s`, {
-    kubeconfig: pulumi.all([eks.name, eks.endpoint, eks.certificateAuthority]).apply(([name, endpoint, ca]) => kubeconfig(name, endpoint, ca.data ?? "", cfg.region)),
-    enableServerSideApply: true,
-  });
-
   return {
     name: eks.name,
+    arn: eks.arn,
+    endpoint: eks.endpoint,
+    certificateAuthority: eks.certificateAuthority.apply((ca) => ca.data ?? ""),
     nodeSecurityGroupId: eks.vpcConfig.apply((v) => v.clusterSecurityGroupId ?? ""),
     oidcProviderArn: oidc.arn,
     oidcIssuer: issuer,
-    provider,
-    ready: [nodes, ...addons],
+    addonRoleArns: { ebsCsi: ebsCsiRole.arn, vpcCni: cniRole.arn },
   };
 }
 
@@ -135,58 +143,32 @@ export interface IrsaPolicies {
   readonly inline?: pulumi.Input<string>;
 }
 
-/** An IAM role only the given Kubernetes service account can assume (IRSA). */
-export function irsaRole(
-  ctx: PlatformContext,
-  oidc: { oidcProviderArn: pulumi.Input<string>; oidcIssuer: pulumi.Input<string> },
-  name: string,
-  namespace: string,
-  serviceAccount: string,
-  policies: IrsaPolicies,
-): aws.iam.Role {
+export interface IrsaProvider {
+  readonly oidcProviderArn: pulumi.Input<string>;
+  readonly oidcIssuer: pulumi.Input<string>;
+}
+
+/**
+ * The IAM role of one Kubernetes service account (IRSA): named after it (irsaRoleName), tagged with
+ * it, and assumable only with a web identity token of exactly that service account.
+ */
+export function irsaRole(ctx: PlatformContext, oidc: IrsaProvider, sa: ServiceAccountRef, policies: IrsaPolicies): aws.iam.Role {
   const opts = { provider: ctx.aws };
-  const assume = pulumi.all([oidc.oidcProviderArn, oidc.oidcIssuer]).apply(([arn, url]) => {
-    const host = url.replace(/^https:\/\//, "");
-    return JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Effect: "Allow",
-          Principal: { Federated: arn },
-          Action: "sts:AssumeRoleWithWebIdentity",
-          Condition: { StringEquals: { [`${host}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`, [`${host}:aud`]: "sts.amazonaws.com" } },
-        },
-      ],
-    });
-  });
-  const role = new aws.iam.Role(`${ctx.prefix}-irsa-${name}`, { assumeRolePolicy: assume, tags: tags(ctx, `irsa-${name}`) }, opts);
+  const roleName = irsaRoleName(ctx.prefix, sa);
+  const host = pulumi.output(oidc.oidcIssuer).apply((url) => url.replace(/^https:\/\//, ""));
+  const assume = trustPolicy([
+    {
+      Principal: { Federated: oidc.oidcProviderArn },
+      Action: ["sts:AssumeRoleWithWebIdentity"],
+      Condition: { StringEquals: host.apply((h) => ({ [`${h}:sub`]: serviceAccountSubject(sa), [`${h}:aud`]: "sts.amazonaws.com" })) },
+    },
+  ]);
+  const role = new aws.iam.Role(roleName, { name: roleName, assumeRolePolicy: assume, tags: tags(ctx, `irsa-${sa.namespace}-${sa.name}`, { "irsa-namespace": sa.namespace, "irsa-service-account": sa.name }) }, opts);
   for (const policy of policies.managedPolicies ?? []) {
-    new aws.iam.RolePolicyAttachment(`${ctx.prefix}-irsa-${name}-${policy.split("/").pop()}`, { role: role.name, policyArn: policy }, opts);
+    new aws.iam.RolePolicyAttachment(`${roleName}-${policy.split("/").pop()}`, { role: role.name, policyArn: policy }, opts);
   }
   if (policies.inline !== undefined) {
-    new aws.iam.RolePolicy(`${ctx.prefix}-irsa-${name}`, { role: role.name, policy: policies.inline }, opts);
+    new aws.iam.RolePolicy(roleName, { role: role.name, policy: policies.inline }, opts);
   }
   return role;
-}
-
-export interface PolicyStatement {
-  readonly Sid?: string;
-  readonly Effect?: "Allow" | "Deny";
-  readonly Principal?: Record<string, string | string[]>;
-  readonly Action: string[];
-  readonly Resource: pulumi.Input<string>[] | "*";
-  readonly Condition?: Record<string, Record<string, pulumi.Input<string | string[]>>>;
-}
-
-/** A JSON IAM policy document; resources and conditions may hold outputs (resolved deeply). */
-export function policyDocument(statements: PolicyStatement[]): pulumi.Output<string> {
-  const resolved = statements.map((s) => ({
-    ...(s.Sid ? { Sid: s.Sid } : {}),
-    Effect: s.Effect ?? "Allow",
-    ...(s.Principal ? { Principal: s.Principal } : {}),
-    Action: s.Action,
-    Resource: s.Resource,
-    ...(s.Condition ? { Condition: s.Condition } : {}),
-  }));
-  return pulumi.output(resolved).apply((statement) => JSON.stringify({ Version: "2012-10-17", Statement: statement }));
 }

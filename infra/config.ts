@@ -2,12 +2,14 @@
  * The running stack's configuration, for `pulumi up`: read from the engine and validated by the
  * environment model's schema (model/stack-config.ts), the same code path that reads the committed
  * Pulumi.<stack>.yaml files for synth and the tests. A bad value fails with the key's name before
- * anything is created.
+ * anything is created. Both projects (AWS and cluster) read the environment this way: the AWS
+ * project from its own stack config, the cluster project from the committed root stack file of the
+ * environment its stack is named after (infra/cluster/config.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { environmentModel } from "../model/environments.js";
 import type { EnvironmentModel } from "../model/environments.js";
-import { CONFIG_NAMESPACE, parseStackConfigMap } from "../model/stack-config.js";
+import { parseStackConfigMap } from "../model/stack-config.js";
 
 export * from "../model/stack-config.js";
 
@@ -15,24 +17,4 @@ export * from "../model/stack-config.js";
 export function loadEnvironment(): EnvironmentModel {
   const stack = pulumi.getStack();
   return environmentModel(stack, parseStackConfigMap(stack, pulumi.runtime.allConfig()));
-}
-
-/**
- * Secrets operators set with `pulumi config set --secret` (never committed in clear text):
- * Alertmanager's Slack webhook, SMTP password and heartbeat token. The PagerDuty routing key is
- * not one of them: the prod stack creates it with the service, and prod-dr reads it from prod.
- */
-export interface OperatorSecrets {
-  readonly slackWebhookUrl: pulumi.Input<string>;
-  readonly smtpPassword: pulumi.Input<string>;
-  readonly heartbeatToken: pulumi.Input<string>;
-}
-
-export function loadOperatorSecrets(): OperatorSecrets {
-  const config = new pulumi.Config(CONFIG_NAMESPACE);
-  return {
-    slackWebhookUrl: config.requireSecret("slackWebhookUrl"),
-    smtpPassword: config.requireSecret("smtpPassword"),
-    heartbeatToken: config.requireSecret("heartbeatToken"),
-  };
 }

@@ -1,91 +1,127 @@
 /**
- * The Pulumi program: one stack per environment (Pulumi.<stack>.yaml), plus the prod standby
- * `prod-dr`. Read top to bottom, it is the table of contents of what a stack provisions.
+ * The AWS project (`platform`): one stack per environment (Pulumi.<stack>.yaml), plus the prod
+ * standby `prod-dr`. Read top to bottom, it is the table of contents of what a stack provisions in
+ * AWS. Every Kubernetes object is the cluster project's (infra/cluster), which reads this stack's
+ * outputs (contract.ts); this project never talks to the Kubernetes API, so it runs from anywhere
+ * with AWS API access.
  *
- * Pulumi calls the default export with no arguments: the environment (its validated config) and
- * the secrets are then read from the stack (config.ts). Tests and the plan renderer pass them in,
- * under mocks.
+ * Pulumi calls the default export with no arguments: the environment (its validated config) is
+ * then read from the stack (config.ts). Tests and the plan renderer pass it in, under mocks.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { PAGERDUTY_MODEL } from "../alerts/pagerduty.js";
 import type { EnvironmentModel } from "../model/environments.js";
-import { loadEnvironment, loadOperatorSecrets } from "./config.js";
-import type { OperatorSecrets } from "./config.js";
+import { loadEnvironment } from "./config.js";
 import { createContext } from "./context.js";
+import type { AwsStackExports } from "./contract.js";
 import { network } from "./network.js";
 import { cluster } from "./cluster.js";
+import { registry } from "./registry.js";
 import { database } from "./database.js";
 import { backups } from "./backups.js";
 import { broker, BROKER_USER } from "./broker.js";
 import { frontend } from "./frontend.js";
-import { privateBucket } from "./buckets.js";
+import { accessLogBucket, dumpBuckets, privateBucket } from "./buckets.js";
 import { pagerDuty } from "./pagerduty.js";
-import { addons } from "./addons.js";
-import { monitoring } from "./monitoring.js";
-import { workloads } from "./workloads.js";
-import { apiCertificate, failoverDns, primaryStack } from "./dr.js";
+import { irsaRoleArnsOutput, workloadRoles } from "./iam-roles.js";
+import { dnsValidatedCertificate } from "./certificates.js";
+import { deployAccess } from "./deploy.js";
+import { primaryStack } from "./dr.js";
 
-export default function platform(env: EnvironmentModel = loadEnvironment(), secrets: OperatorSecrets = loadOperatorSecrets()) {
+export default function platform(env: EnvironmentModel = loadEnvironment()): AwsStackExports {
   const ctx = createContext(env);
   const cfg = ctx.cfg;
-  const primary = primaryStack(ctx); // standby (prod-dr) only: what it restores from
+  const primary = primaryStack(ctx); // standby (prod-dr) only: the database it replicates, prod's PagerDuty
 
   const net = network(ctx);
   const eks = cluster(ctx, net);
-  const db = database(ctx, { network: net, clientSecurityGroupId: eks.nodeSecurityGroupId, restoreFromAutomatedBackupsArn: primary?.replicatedBackupsArn });
-  const backupPlan = backups(ctx, { resourceArns: [db.arn] });
+  const images = registry(ctx);
+  const db = database(ctx, {
+    network: net,
+    clientSecurityGroupId: eks.nodeSecurityGroupId,
+    ...(primary ? { replicateFrom: { arn: primary.databaseArn, credentials: primary.databaseCredentials } } : {}),
+  });
   const mq = broker(ctx, { network: net, clientSecurityGroupId: eks.nodeSecurityGroupId });
-  const site = frontend(ctx);
-  const images = privateBucket(ctx, "images");
-  const dumps = privateBucket(ctx, "db-dumps", { expireAfterDays: 14 });
+
+  const logs = accessLogBucket(ctx);
+  const replicateDumps = cfg.backup.copyToSecondaryRegion;
+  const secondaryLogs = replicateDumps ? accessLogBucket(ctx, ctx.awsSecondary, `-${cfg.secondaryRegion}`) : undefined;
+  const site = frontend(ctx, logs);
+  const productImages = privateBucket(ctx, "images", { logs });
+  const dumps = dumpBuckets(ctx, { primary: logs, ...(secondaryLogs ? { secondary: secondaryLogs } : {}) }, replicateDumps);
 
   // Where critical alerts page (model: monitoring.pages): this stack's own PagerDuty service, or
   // on a standby the primary's; environments that page to Slack need no routing key at all.
   const pd = env.ownsPagerDutyService ? pagerDuty(ctx.prefix) : undefined;
-  const pagerdutyRoutingKey = env.monitoring.pages === "pagerduty" ? (pd?.routingKeys[PAGERDUTY_MODEL.services[0]!.key] ?? primary?.pagerdutyRoutingKey) : undefined;
-  if (env.monitoring.pages === "pagerduty" && !pagerdutyRoutingKey) throw new Error(`${env.name} pages through PagerDuty but has neither its own service nor a primary stack to read the routing key from`);
+  const paging = env.monitoring.pages === "pagerduty";
+  const pagerdutyRoutingKey = paging ? (pd?.routingKeys[PAGERDUTY_MODEL.services[0]!.key] ?? primary?.pagerdutyRoutingKey) : undefined;
+  const backupAlertsEndpoint = paging ? (pd?.snsEndpoint ?? primary?.backupAlertsEndpoint) : undefined;
+  if (paging && (!pagerdutyRoutingKey || !backupAlertsEndpoint)) throw new Error(`${env.name} pages through PagerDuty but has neither its own service nor a primary stack to read the integrations from`);
 
-  const mon = monitoring(ctx, {
-    cluster: eks,
-    alertmanagerSecrets: { ...(pagerdutyRoutingKey ? { pagerdutyRoutingKey } : {}), slackWebhookUrl: secrets.slackWebhookUrl, smtpPassword: secrets.smtpPassword, heartbeatToken: secrets.heartbeatToken },
-    databaseUrl: db.databaseUrl,
-    databaseIdentifier: db.identifier,
-    ...(cfg.rds.readReplica ? { replicaIdentifier: `${db.identifier}-replica` } : {}),
-    broker: { managementUrl: mq.managementUrl, username: BROKER_USER, password: mq.password, brokerName: mq.brokerName },
+  const backupPlan = backups(ctx, {
+    resourceArns: db.writable ? [db.arn] : [],
+    onCall: { email: env.monitoring.digestEmail, ...(backupAlertsEndpoint ? { pagerdutyEndpoint: backupAlertsEndpoint } : {}) },
   });
-  const operators = addons(ctx, eks, { vpcId: net.vpcId, monitoringCrds: mon.crds });
-  const apps = workloads(ctx, {
-    cluster: eks,
-    addons: operators,
-    databaseUrl: db.databaseUrl,
-    amqpUrl: mq.amqpUrl,
-    database: { identifier: db.identifier, arn: db.arn, secretArn: db.secretArn, subnetGroupName: db.subnetGroupName, securityGroupId: db.securityGroupId },
-    brokerSecretArn: mq.secretArn,
-    images: { name: images.name, arn: images.arn },
-    dumps: { name: dumps.name, arn: dumps.arn },
-    vpcCidr: net.cidr,
-    loadBalancer: { securityGroupId: net.loadBalancerSecurityGroupId, certificateArn: apiCertificate(ctx) },
+  const roles = workloadRoles(ctx, eks, {
+    images: productImages,
+    dumps: { arn: dumps.primary.arn, keyArn: dumps.keyArn },
+    database: { identifier: db.identifier, kmsKeyArn: db.kmsKeyArn, subnetGroupName: db.subnetGroupName },
   });
-  const dns = failoverDns(ctx, apps.apiLoadBalancerHostname);
+  const apiCertificateArn = dnsValidatedCertificate(ctx, "api", cfg.dns.apiHostname, ctx.aws);
+  const deploy = deployAccess(ctx, { network: net, cluster: eks, repositoryArns: images.repositoryArns });
 
   return {
     environment: env.name,
     tier: env.tier,
+    region: cfg.region,
     drRole: cfg.dr.role,
+    databaseWritable: db.writable,
     rtoHours: cfg.dr.rtoHours,
     rpoHours: cfg.dr.rpoHours,
     vpcId: net.vpcId,
+    vpcCidr: net.cidr,
     clusterName: eks.name,
+    clusterEndpoint: eks.endpoint,
+    clusterCertificateAuthority: eks.certificateAuthority,
+    oidcProviderArn: eks.oidcProviderArn,
+    oidcIssuer: eks.oidcIssuer,
+    nodeSecurityGroupId: eks.nodeSecurityGroupId,
+    loadBalancerSecurityGroupId: net.loadBalancerSecurityGroupId,
+    apiCertificateArn,
+    imageRepository: images.repository,
+    irsaRoleArns: irsaRoleArnsOutput(roles),
+    databaseIdentifier: db.identifier,
+    databaseArn: db.arn,
     databaseAddress: db.address,
     databaseSecretArn: db.secretArn,
+    databaseSubnetGroupName: db.subnetGroupName,
+    databaseSecurityGroupId: db.securityGroupId,
+    databaseReplicaIdentifiers: db.replicaIdentifiers,
+    databaseUrls: db.urls,
+    databaseMasterUrl: db.masterUrl,
+    databaseCredentials: db.credentials,
     ...(db.replicatedBackupsArn ? { replicatedBackupsArn: db.replicatedBackupsArn } : {}),
+    brokerArn: mq.arn,
+    brokerName: mq.brokerName,
+    brokerUser: BROKER_USER,
+    brokerManagementUrl: mq.managementUrl,
+    brokerAmqpUrl: mq.amqpUrl,
+    brokerPassword: mq.password,
+    brokerSecretArn: mq.secretArn,
+    imagesBucket: productImages.name,
+    dumpsBucket: dumps.primary.name,
+    ...(dumps.replica ? { dumpsReplicaBucket: dumps.replica.name } : {}),
+    frontendBucket: site.bucketName,
+    frontendDistributionId: site.distributionId,
+    frontendDomain: site.distributionDomainName,
+    frontendCertificateArn: site.certificateArn,
+    ...(site.hostname ? { frontendHostname: site.hostname } : {}),
     backupVault: backupPlan.vaultName,
     backupFailuresTopic: backupPlan.failureTopicArn,
-    brokerArn: mq.arn,
-    frontendDomain: site.distributionDomainName,
-    apiHostname: dns.record,
-    apiLoadBalancerHostname: apps.apiLoadBalancerHostname,
+    backupStorage: backupPlan.storage,
     ...(pagerdutyRoutingKey ? { pagerdutyRoutingKey: pulumi.secret(pagerdutyRoutingKey) } : {}),
-    dashboards: mon.dashboards.map((d) => d.uid),
+    ...(pd ? { backupAlertsEndpoint: pd.snsEndpoint } : {}),
+    githubDeployRoles: pulumi.output(deploy.roles),
+    ...(deploy.runner ? { deployRunner: pulumi.output(deploy.runner) } : {}),
   };
 }

@@ -1,12 +1,19 @@
 /**
  * Network: a VPC with a public and a private subnet per availability zone (3 in prod, 2 in dev),
- * NAT for the private subnets (one per AZ in prod), and the load balancer's security group, the
- * only one open to the internet (443).
+ * NAT for the private subnets (one per AZ in prod), the load balancer's security group, the only
+ * one open to the internet (443), and VPC flow logs (every accepted and rejected flow) in
+ * CloudWatch Logs for on-call.
  */
 import * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import { tags } from "./context.js";
 import type { PlatformContext } from "./context.js";
+import { policyDocument, trustPolicy } from "./iam.js";
+
+/** How long VPC flow logs and other operational logs are kept, in days (CloudWatch Logs retention values). */
+export function logRetentionDays(ctx: PlatformContext): number {
+  return ctx.cfg.environment === "prod" ? 365 : 90;
+}
 
 export interface Network {
   readonly vpcId: pulumi.Output<string>;
@@ -68,6 +75,8 @@ export function network(ctx: PlatformContext): Network {
   new aws.vpc.SecurityGroupIngressRule(`${prefix}-lb-https`, { securityGroupId: lbSg.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "HTTPS from the internet", tags: tags(ctx, "lb-https", { purpose: "load-balancer" }) }, opts);
   new aws.vpc.SecurityGroupEgressRule(`${prefix}-lb-to-vpc`, { securityGroupId: lbSg.id, ipProtocol: "tcp", fromPort: 1024, toPort: 65535, cidrIpv4: cfg.network.cidr, description: "to targets in the VPC", tags: tags(ctx, "lb-to-vpc") }, opts);
 
+  flowLogs(ctx, vpc.id);
+
   return {
     vpcId: vpc.id,
     cidr: cfg.network.cidr,
@@ -75,4 +84,32 @@ export function network(ctx: PlatformContext): Network {
     privateSubnetIds: privateSubnets.map((s) => s.id),
     loadBalancerSecurityGroupId: lbSg.id,
   };
+}
+
+/**
+ * VPC flow logs of all traffic (ACCEPT and REJECT) to CloudWatch Logs, aggregated per minute,
+ * delivered by a role only the flow-logs service of this account can assume.
+ */
+function flowLogs(ctx: PlatformContext, vpcId: pulumi.Input<string>): void {
+  const { prefix } = ctx;
+  const opts = { provider: ctx.aws };
+  const group = new aws.cloudwatch.LogGroup(`${prefix}-vpc-flow-logs`, { retentionInDays: logRetentionDays(ctx), tags: tags(ctx, "vpc-flow-logs") }, opts);
+  const role = new aws.iam.Role(
+    `${prefix}-vpc-flow-logs`,
+    {
+      assumeRolePolicy: trustPolicy([{ Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: ["sts:AssumeRole"], Condition: { StringEquals: { "aws:SourceAccount": ctx.accountId } } }]),
+      tags: tags(ctx, "vpc-flow-logs-role"),
+    },
+    opts,
+  );
+  new aws.iam.RolePolicy(
+    `${prefix}-vpc-flow-logs`,
+    { role: role.name, policy: policyDocument([{ Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"], Resource: [group.arn, group.arn.apply((a) => `${a}:*`)] }]) },
+    opts,
+  );
+  new aws.ec2.FlowLog(
+    `${prefix}-vpc`,
+    { vpcId, trafficType: "ALL", logDestinationType: "cloud-watch-logs", logDestination: group.arn, iamRoleArn: role.arn, maxAggregationInterval: 60, tags: tags(ctx, "vpc-flow-log") },
+    opts,
+  );
 }

@@ -3,16 +3,26 @@
  * for people who opted in), escalation policies, services and one Events API v2 integration per
  * service. The integration key is Alertmanager's routing key (monitoring.ts puts it in its secret).
  * The provider reads `pagerduty:token` (a stack secret).
+ *
+ * The first service also gets an Amazon CloudWatch integration: the HTTPS endpoint the AWS Backup
+ * failure topic (backups.ts) subscribes, which PagerDuty confirms by itself and turns each SNS
+ * notification into an incident ("Amazon CloudWatch Integration Guide": the integration URL is
+ * https://events.pagerduty.com/integration/<integration key>/enqueue).
  */
 import * as pagerduty from "@pulumi/pagerduty";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { PAGERDUTY_MODEL, contactMethodsFor, notificationRulesFor } from "../alerts/pagerduty.js";
 import type { PagerDutyModel } from "../alerts/pagerduty.js";
 
 export interface PagerDuty {
   /** Events API v2 integration key per service key (secret). */
   readonly routingKeys: Record<string, pulumi.Output<string>>;
+  /** The Amazon CloudWatch integration URL of the first service, for SNS topics (secret). */
+  readonly snsEndpoint: pulumi.Output<string>;
 }
+
+/** PagerDuty's vendor for SNS notifications (CloudWatch alarms and any other SNS message). */
+export const SNS_VENDOR = "Amazon CloudWatch";
 
 /** Acknowledgement/auto-resolve timeouts: PagerDuty wants seconds as a string, or "null". */
 function timeout(seconds: number | null): string {
@@ -69,6 +79,7 @@ export function pagerDuty(prefix: string, model: PagerDutyModel = PAGERDUTY_MODE
   }
 
   const routingKeys: Record<string, pulumi.Output<string>> = {};
+  let snsEndpoint: pulumi.Output<string> | undefined;
   for (const s of model.services) {
     const policy = policies.get(s.escalationPolicy);
     if (!policy) throw new Error(`PagerDuty service ${s.key} uses unknown escalation policy ${s.escalationPolicy}`);
@@ -87,6 +98,15 @@ export function pagerDuty(prefix: string, model: PagerDutyModel = PAGERDUTY_MODE
       { additionalSecretOutputs: ["integrationKey"] },
     );
     routingKeys[s.key] = integration.integrationKey;
+    if (snsEndpoint === undefined) {
+      const sns = new pagerduty.ServiceIntegration(
+        `${prefix}-pd-service-${s.key}-aws-sns`,
+        { name: "AWS SNS (backup failures)", service: service.id, vendor: pagerduty.getVendorOutput({ name: SNS_VENDOR }).id },
+        { additionalSecretOutputs: ["integrationKey"] },
+      );
+      snsEndpoint = pulumi.secret(pulumi.interpolate`https://events.pagerduty.com/integration/${sns.integrationKey}/enqueue`);
+    }
   }
-  return { routingKeys };
+  if (snsEndpoint === undefined) throw new Error("the PagerDuty model has no service");
+  return { routingKeys, snsEndpoint };
 }

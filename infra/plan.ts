@@ -3,7 +3,7 @@
 import "./testing/lazy-deps.js";
 import type { ArtifactSource } from "../synth/artifact.js";
 import type { PlannedResource } from "./testing/mocks.js";
-import type { StackName } from "./testing/stacks.js";
+import type { ProjectName, StackName } from "./testing/stacks.js";
 
 /** Sorts object keys deeply so the JSON is byte-stable across runs. */
 function stable(value: unknown): unknown {
@@ -18,19 +18,26 @@ function stable(value: unknown): unknown {
   return value;
 }
 
+export type EnvironmentPlan = Record<ProjectName, PlannedResource[]>;
+
+/** The plan file of each project: the AWS project's and the cluster project's. */
+export const PLAN_FILES: Record<ProjectName, string> = { platform: "infra-plan.json", "platform-cluster": "infra-cluster-plan.json" };
+
+const planOf = (resources: readonly PlannedResource[]) => resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => stable(r) as PlannedResource);
+
 /**
- * Every resource a stack's program registers, rendered under the same mocks as tests/infra:
- * `{type, name, args}` with args the resolved inputs (Kubernetes objects include `kind`), secrets
- * redacted, sorted by type and name. The root Stack resource is left out.
+ * Every resource each project's program registers for an environment, rendered under the same
+ * mocks as tests/infra: `{type, name, args}` with args the resolved inputs (Kubernetes objects
+ * include `kind`), secrets redacted, sorted by type and name. The root Stack resource is left out.
  */
-export async function renderPlan(stack: StackName): Promise<PlannedResource[]> {
+export async function renderPlan(stack: StackName): Promise<EnvironmentPlan> {
   const { renderStackByName } = await import("./testing/stacks.js");
-  const { resources } = await renderStackByName(stack);
-  return resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => stable(r) as PlannedResource);
+  const { aws, cluster } = await renderStackByName(stack);
+  return { platform: planOf(aws.resources), "platform-cluster": planOf(cluster.resources) };
 }
 
-/** infra-plan.json: every resource the Pulumi program would create, rendered under mocks. */
+/** infra-plan.json and infra-cluster-plan.json: every resource both projects would create, rendered under mocks. */
 export const infraPlanArtifacts: ArtifactSource = async (env) => {
   const plan = await renderPlan(env.name);
-  return [{ path: "infra-plan.json", kind: "infra-plan", content: JSON.stringify(plan, null, 2) + "\n" }];
+  return (Object.keys(PLAN_FILES) as ProjectName[]).map((project) => ({ path: PLAN_FILES[project], kind: "infra-plan", content: JSON.stringify(plan[project], null, 2) + "\n" }));
 };

@@ -12,8 +12,27 @@ import { z } from "zod";
 import { JOB_TYPES } from "../services/jobs/types.js";
 import type { JobType } from "../services/jobs/types.js";
 
-/** The Pulumi config namespace (the project name in Pulumi.yaml). */
+/** The Pulumi config namespace (the project name in Pulumi.yaml): the AWS project's settings. */
 export const CONFIG_NAMESPACE = "platform";
+/**
+ * The cluster project's config namespace (infra/cluster/Pulumi.yaml, project `platform-cluster`):
+ * only its own secrets live there (CLUSTER_SECRET_KEYS); everything else it reads from the
+ * environment model (the root Pulumi.<stack>.yaml) and from the AWS stack's outputs.
+ */
+export const CLUSTER_CONFIG_NAMESPACE = "platform-cluster";
+
+/** AWS's documentation account (docs.aws.amazon.com examples): never a real registry. */
+export const PLACEHOLDER_ACCOUNT = "123456789012";
+
+/**
+ * What AWS Backup backs up in this program (backups.ts selects the RDS instance), and the resource
+ * types for which AWS Backup can move recovery points to cold storage. Lifecycle to cold storage is
+ * listed per resource in "Feature availability by resource" of the AWS Backup Developer Guide
+ * (https://docs.aws.amazon.com/aws-backup/latest/devguide/backup-feature-availability.html):
+ * Amazon RDS snapshots have none, so a cold-storage setting for them is silently ignored.
+ */
+export const BACKED_UP_RESOURCE_TYPES = ["RDS"] as const;
+export const COLD_STORAGE_RESOURCE_TYPES: readonly string[] = ["EFS", "DynamoDB", "Timestream", "SAP HANA on Amazon EC2", "VirtualMachine", "CloudFormation"];
 
 /** The job types the workers consume: one worker Deployment and one queue each (services/jobs). */
 export const WORKER_TYPES = JOB_TYPES;
@@ -94,14 +113,25 @@ const networkSchema = z.strictObject({
   natGatewayPerAz: z.boolean(),
 });
 
+const ipv4Cidr = z.string().regex(/^(\d{1,3})(\.\d{1,3}){3}\/(\d|[12]\d|3[0-2])$/, "must be an IPv4 CIDR such as 198.51.100.0/24");
+
 const clusterSchema = z.strictObject({
   version: z.string().regex(/^1\.\d{2}$/, 'must be an EKS Kubernetes version such as "1.33"'),
   instanceTypes: z.array(z.string().regex(/^[a-z0-9]+\.[a-z0-9]+$/, "must be an EC2 instance type")).min(1),
   minSize: positiveInt,
   desiredSize: positiveInt,
   maxSize: positiveInt,
+  /** Whether the EKS API endpoint is also reachable from outside the VPC (never in prod). */
   publicEndpoint: z.boolean(),
+  /**
+   * With publicEndpoint: the only source ranges the public endpoint admits (operators' egress, VPN).
+   * Deploys do not need it: the cluster stack runs from the deploy runner inside the VPC.
+   */
+  publicAccessCidrs: z.array(ipv4Cidr).min(1).optional(),
 });
+
+/** The smallest prefix length a public EKS endpoint may admit (a /16 is 65536 addresses). */
+export const MIN_PUBLIC_ACCESS_PREFIX = 16;
 
 const rdsSchema = z.strictObject({
   instanceClass: z.string().refine((v) => RDS_INSTANCE_CLASSES.includes(v), {
@@ -124,7 +154,8 @@ const rdsSchema = z.strictObject({
 const backupSchema = z.strictObject({
   dailyRetentionDays: z.number().int().min(30, "must be at least 30 days"),
   weeklyRetentionDays: z.number().int().min(30, "must be at least 30 days"),
-  weeklyColdStorageAfterDays: z.number().int().min(1),
+  /** Rejected while the plan backs up only resource types without cold storage (RDS). */
+  weeklyColdStorageAfterDays: z.number().int().min(1).optional(),
   copyToSecondaryRegion: z.boolean(),
 });
 
@@ -141,8 +172,15 @@ const workerScalingSchema = z.strictObject({
   queueLengthPerReplica: positiveInt,
 });
 
+/** An ECR repository URL: <account>.dkr.ecr.<region>.amazonaws.com/<name>. */
+export const ECR_REPOSITORY_RE = /^(\d{12})\.dkr\.ecr\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.amazonaws\.com\/([a-z0-9]+(?:[._/-][a-z0-9]+)*)$/;
+
 const appSchema = z.strictObject({
-  imageRepository: z.string().min(1),
+  /**
+   * Optional: an existing ECR repository (a registry shared across accounts). Unset, the stack
+   * creates its own repositories (<env>/product and <env>/product-ops) in the caller's account.
+   */
+  imageRepository: z.string().regex(ECR_REPOSITORY_RE, "must be an ECR repository URL such as 111122223333.dkr.ecr.eu-west-1.amazonaws.com/product").optional(),
   imageTag: z.string().regex(/^[\w][\w.-]{0,127}$/, "must be an image tag"),
   api: z.strictObject({
     minReplicas: z.number().int().min(2, "the API runs at least 2 replicas (the PodDisruptionBudget keeps one)"),
@@ -167,8 +205,37 @@ const drSchema = z.strictObject({
   role: z.enum(["primary", "standby"]),
   rtoHours: z.number().positive(),
   rpoHours: z.number().positive(),
-  /** The primary stack (org/project/stack) whose replicated backups a standby restores from. */
+  /** The primary stack (org/project/stack) a standby follows (its database is a cross-region read replica of the primary's). */
   primaryStack: z.string().optional(),
+  /**
+   * Standby only: true once the failover procedure promoted the replica (runbooks/procedures/
+   * dr-failover.md). The standby then runs as the primary: writable database with its own backups,
+   * workers and scheduler scaled up, and the API's SECONDARY failover record in Route 53.
+   */
+  promoted: z.boolean().optional(),
+});
+
+/**
+ * How the stack is deployed (README "Deploying"): the Pulumi state backend, the GitHub repository
+ * whose workflows deploy it (through the GitHub OIDC deploy roles the stack creates), and the deploy
+ * runner, a CodeBuild-hosted GitHub Actions runner in the private subnets from which the cluster
+ * stack (infra/cluster) reaches the EKS API.
+ */
+const deploySchema = z.strictObject({
+  /** codebuild: the stack creates the runner; none: the cluster stack runs from anywhere that reaches a public endpoint. */
+  runner: z.enum(["codebuild", "none"]),
+  /** The GitHub repository (owner/name) whose workflows assume the deploy roles and use the runner. */
+  repository: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9_.-]+$/, "must be a GitHub repository owner/name"),
+  /** The branch images are built and pushed from (the image-push role's trust). */
+  branch: z.string().regex(/^[A-Za-z0-9._/-]+$/, "must be a branch name"),
+  /** The name of the AWS CodeConnections connection to GitHub in this region (created once per account and region, README). */
+  githubConnection: z.string().regex(/^[A-Za-z0-9.@_-]{1,32}$/, "must be a CodeConnections connection name"),
+  /** The S3 bucket of the Pulumi state (pulumi login s3://<bucket>). */
+  stateBucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name"),
+  /** The KMS key (alias) that encrypts the stacks' secrets (--secrets-provider awskms://<alias>). */
+  secretsKeyAlias: z.string().regex(/^alias\/[A-Za-z0-9/_-]+$/, 'must be a KMS alias such as "alias/pulumi-secrets"'),
+  /** The GitHub Actions OIDC identity provider exists once per account: `create` it in one stack, `existing` in the others. */
+  oidcProvider: z.enum(["create", "existing"]),
 });
 
 const pagerdutySchema = z.strictObject({ enabled: z.boolean() });
@@ -212,6 +279,7 @@ const stackConfigObject = z.strictObject({
   dr: drSchema,
   pagerduty: pagerdutySchema,
   monitoring: monitoringSchema,
+  deploy: deploySchema,
 });
 
 const stackConfigSchema = stackConfigObject.superRefine((c, ctx) => {
@@ -232,13 +300,44 @@ const stackConfigSchema = stackConfigObject.superRefine((c, ctx) => {
     );
   }
   if (c.rds.maxAllocatedStorageGb < c.rds.allocatedStorageGb) issue(["rds", "maxAllocatedStorageGb"], "must be >= platform:rds.allocatedStorageGb");
-  // AWS Backup: a recovery point in cold storage must stay there at least 90 days.
-  if (c.backup.weeklyRetentionDays < c.backup.weeklyColdStorageAfterDays + 90) {
-    issue(
-      ["backup", "weeklyRetentionDays"],
-      `must be >= platform:backup.weeklyColdStorageAfterDays + 90 (${c.backup.weeklyColdStorageAfterDays + 90}): AWS Backup keeps cold-storage recovery points at least 90 days`,
-    );
+  // AWS Backup: cold storage exists only for some resource types, and a recovery point in cold
+  // storage must stay there at least 90 days.
+  if (c.backup.weeklyColdStorageAfterDays !== undefined) {
+    const without = BACKED_UP_RESOURCE_TYPES.filter((t) => !COLD_STORAGE_RESOURCE_TYPES.includes(t));
+    if (without.length > 0) {
+      issue(
+        ["backup", "weeklyColdStorageAfterDays"],
+        `AWS Backup has no cold storage for ${without.join(", ")} (what this plan backs up), so the setting would be ignored and the weekly recovery points billed as warm storage for platform:backup.weeklyRetentionDays: remove the key`,
+      );
+    } else if (c.backup.weeklyRetentionDays < c.backup.weeklyColdStorageAfterDays + 90) {
+      issue(
+        ["backup", "weeklyRetentionDays"],
+        `must be >= platform:backup.weeklyColdStorageAfterDays + 90 (${c.backup.weeklyColdStorageAfterDays + 90}): AWS Backup keeps cold-storage recovery points at least 90 days`,
+      );
+    }
   }
+  // The cluster stack must be able to reach the EKS API (point 1 of issue 18): from the deploy
+  // runner inside the VPC, or through a public endpoint restricted to known ranges.
+  if (!c.cluster.publicEndpoint && c.deploy.runner === "none") {
+    issue(["cluster", "publicEndpoint"], "a private-only EKS endpoint needs the deploy runner (platform:deploy.runner: codebuild): nothing outside the VPC can reach the Kubernetes API to apply the cluster stack");
+  }
+  if (c.cluster.publicEndpoint) {
+    const cidrs = c.cluster.publicAccessCidrs ?? [];
+    if (cidrs.length === 0) issue(["cluster", "publicAccessCidrs"], "required with platform:cluster.publicEndpoint: the ranges allowed to reach the public endpoint (EKS admits 0.0.0.0/0 when it is empty)");
+    for (const [i, cidr] of cidrs.entries()) {
+      const prefix = Number(cidr.split("/")[1]);
+      if (prefix < MIN_PUBLIC_ACCESS_PREFIX) issue(["cluster", "publicAccessCidrs", i], `${cidr} opens the Kubernetes API to ${prefix === 0 ? "the whole internet" : `2^${32 - prefix} addresses`}: list the operators' egress ranges (/${MIN_PUBLIC_ACCESS_PREFIX} or narrower)`);
+    }
+  } else if (c.cluster.publicAccessCidrs !== undefined) {
+    issue(["cluster", "publicAccessCidrs"], "only applies with platform:cluster.publicEndpoint: true");
+  }
+  if (c.app.imageRepository !== undefined && ECR_REPOSITORY_RE.exec(c.app.imageRepository)?.[1] === PLACEHOLDER_ACCOUNT) {
+    issue(["app", "imageRepository"], `${PLACEHOLDER_ACCOUNT} is AWS's documentation placeholder account, not a registry anyone can push to: remove the key (the stack creates its ECR repositories in its own account) or name your registry`);
+  }
+  if (c.dr.role === "standby" && c.deploy.oidcProvider !== "existing") {
+    issue(["deploy", "oidcProvider"], "a standby runs in its primary's account (RDS replicates across regions within one account), where the primary created the GitHub OIDC provider: use existing");
+  }
+  if (c.dr.promoted !== undefined && c.dr.role !== "standby") issue(["dr", "promoted"], "only a standby is promoted");
   if (c.cluster.minSize > c.cluster.desiredSize || c.cluster.desiredSize > c.cluster.maxSize) {
     issue(["cluster", "desiredSize"], "must satisfy minSize <= desiredSize <= maxSize");
   }
@@ -277,6 +376,7 @@ const stackConfigSchema = stackConfigObject.superRefine((c, ctx) => {
     must(["rds", "multiAz"], c.rds.multiAz, "prod databases are Multi-AZ");
     must(["rds", "deletionProtection"], c.rds.deletionProtection, "prod databases have deletion protection");
     must(["broker", "deploymentMode"], c.broker.deploymentMode === "CLUSTER_MULTI_AZ", "prod runs a multi-AZ RabbitMQ cluster");
+    must(["cluster", "publicEndpoint"], !c.cluster.publicEndpoint, "prod's Kubernetes API is private (the cluster stack deploys from the runner in the VPC)");
     if (c.dr.role === "primary") {
       must(["rds", "readReplica"], c.rds.readReplica, "prod has a read replica");
       must(["rds", "crossRegionBackupReplication"], c.rds.crossRegionBackupReplication, "prod replicates automated backups to platform:secondaryRegion");
@@ -332,6 +432,13 @@ export function parseStackConfig(tier: Tier, raw: Record<string, unknown>, stack
  * uses it (data sources, a forgotten provider option) in the wrong region.
  */
 export function parseStackConfigMap(stackName: string, all: Record<string, unknown>): StackConfig {
+  const moved = CLUSTER_SECRET_KEYS.filter((k) => all[`${CONFIG_NAMESPACE}:${k}`] !== undefined);
+  if (moved.length > 0) {
+    throw new StackConfigError(
+      stackName,
+      moved.map((k) => `${CONFIG_NAMESPACE}:${k}: moved to the cluster stack: pulumi config set --secret ${CLUSTER_CONFIG_NAMESPACE}:${k} <value> --stack ${stackName} --cwd infra/cluster (then pulumi config rm ${CONFIG_NAMESPACE}:${k})`),
+    );
+  }
   const raw = platformValues(all);
   const declared = raw["environment"];
   const tier = typeof declared === "string" ? declared : stackName;
@@ -349,8 +456,14 @@ export function parseStackConfigMap(stackName: string, all: Record<string, unkno
   return cfg;
 }
 
-/** Secret keys of the platform namespace, read by loadOperatorSecrets, not by the schema. */
-export const OPERATOR_SECRET_KEYS = ["slackWebhookUrl", "smtpPassword", "heartbeatToken"] as const;
+/**
+ * The cluster project's secrets (Alertmanager's Slack webhook, SMTP password and heartbeat token):
+ * stack secrets of infra/cluster (`platform-cluster:<key>`), encrypted with the stacks' KMS secrets
+ * key, which the cluster deploy role may decrypt. Not AWS stack settings: the AWS stack never
+ * handles them.
+ */
+export const CLUSTER_SECRET_KEYS = ["slackWebhookUrl", "smtpPassword", "heartbeatToken"] as const;
+export type ClusterSecretKey = (typeof CLUSTER_SECRET_KEYS)[number];
 
 /**
  * Every `platform:` key of a config map (Pulumi.<stack>.yaml's `config:` or the engine's config)
@@ -361,7 +474,6 @@ export function platformValues(all: Record<string, unknown>): Record<string, unk
   for (const [fullKey, value] of Object.entries(all)) {
     if (!fullKey.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
     const key = fullKey.slice(CONFIG_NAMESPACE.length + 1);
-    if ((OPERATOR_SECRET_KEYS as readonly string[]).includes(key)) continue;
     if (typeof value === "string") {
       try {
         const parsed = JSON.parse(value) as unknown;
@@ -381,16 +493,21 @@ export function platformValues(all: Record<string, unknown>): Record<string, unk
  * What is wrong with a `pulumi config set` of `key` (e.g. `platform:app.imageTag`), or undefined
  * when the key is one the stack config accepts. A nested key needs `--path`: without it Pulumi sets
  * a top-level key with a dot in its name, which the strict schema rejects as unknown. Secret keys
- * (OPERATOR_SECRET_KEYS, and other providers' namespaces such as pagerduty:token) are set with
- * `--secret`. Used by the test that checks every command in the README and the runbooks.
+ * (other providers' namespaces such as pagerduty:token) are set with
+ * `--secret`; the cluster project's secrets (CLUSTER_SECRET_KEYS) are `platform-cluster:` keys of the
+ * cluster stack. Used by the test that checks every command in the README and the runbooks.
  */
 export function configSetProblem(key: string, flags: { readonly path: boolean; readonly secret: boolean }): string | undefined {
   const [namespace, name] = key.split(/:(.*)/s) as [string, string | undefined];
   if (!name) return `${key}: not a namespaced key`;
   if (namespace === "aws") return name === "region" ? undefined : `${key}: the program reads only aws:region of the aws namespace`;
   if (namespace === "pagerduty") return name === "token" && flags.secret ? undefined : `${key}: only pagerduty:token, with --secret`;
+  if (namespace === CLUSTER_CONFIG_NAMESPACE) {
+    if (!(CLUSTER_SECRET_KEYS as readonly string[]).includes(name)) return `${key}: the cluster stack holds only its secrets (${CLUSTER_SECRET_KEYS.join(", ")})`;
+    return flags.secret ? undefined : `${key}: a secret, set it with --secret`;
+  }
   if (namespace !== CONFIG_NAMESPACE) return `${key}: unknown namespace ${namespace}`;
-  if ((OPERATOR_SECRET_KEYS as readonly string[]).includes(name)) return flags.secret ? undefined : `${key}: a secret, set it with --secret`;
+  if ((CLUSTER_SECRET_KEYS as readonly string[]).includes(name)) return `${key}: a secret of the cluster stack: set ${CLUSTER_CONFIG_NAMESPACE}:${name} with --secret and --cwd infra/cluster`;
   const segments = name.split(".");
   if (segments.length > 1 && !flags.path) return `${key}: a nested key needs --path (pulumi config set --path ${key} ...)`;
   let schema: z.ZodType = stackConfigObject;
@@ -402,6 +519,7 @@ export function configSetProblem(key: string, flags: { readonly path: boolean; r
       if (!next) return `${at}: unknown key`;
       schema = next;
       if (/\[\d+\]$/.test(seg)) {
+        while (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault) schema = schema.unwrap() as z.ZodType;
         if (!(schema instanceof z.ZodArray)) return `${at}: not a list`;
         schema = schema.element as z.ZodType;
       }

@@ -12,6 +12,12 @@ export const OPS_COMMANDS = {
   dbBackup: ["node", "--import", "tsx", "ops/db-backup.ts"],
   /** The restore drill: restore into a scratch database, compare every table, smoke-test the API on it (ops/restore-drill.ts). */
   restoreDrill: ["node", "--import", "tsx", "ops/restore-drill.ts"],
+  /**
+   * Creates or updates the component database roles (model/database-roles.ts) as the RDS master
+   * user, before the migration: env DATABASE_URL (master), DB_ROLES (JSON list of {user, access}),
+   * DB_ROLE_PASSWORD_<USER> for each (ops/db-roles.ts).
+   */
+  dbRoles: ["node", "--import", "tsx", "ops/db-roles.ts"],
   /** The daily alert digest by email, from Prometheus's ALERTS (ops/digest.ts). */
   digest: ["node", "--import", "tsx", "ops/digest.ts"],
   /** Database migrations, exactly as production runs them. */

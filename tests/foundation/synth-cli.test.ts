@@ -67,8 +67,12 @@ describe("npm run synth", () => {
       const rules = await readFile(join(out, "prod-dr", "prometheus-rules.yaml"), "utf8");
       expect(rules).toContain("/runbooks/prod-dr/apiunavailable.md");
       expect(rules).toContain("https://grafana.dr.acme.example/d/");
-      const plan = JSON.parse(await readFile(join(out, "prod-dr", "infra-plan.json"), "utf8")) as { type: string; name: string }[];
+      const plan = JSON.parse(await readFile(join(out, "prod-dr", "infra-plan.json"), "utf8")) as { type: string; name: string; args: Record<string, unknown> }[];
       expect(plan.some((p) => p.type === "pulumi:pulumi:StackReference" && p.name === "prod-dr-primary")).toBe(true);
+      // The cluster stack's plan, reading prod-dr's AWS stack.
+      const clusterPlan = JSON.parse(await readFile(join(out, "prod-dr", "infra-cluster-plan.json"), "utf8")) as { type: string; name: string; args: Record<string, unknown> }[];
+      expect(clusterPlan.find((p) => p.type === "pulumi:pulumi:StackReference")?.args["name"]).toBe("organization/platform/prod-dr");
+      expect(manifest.artifacts.filter((a) => a.kind === "infra-plan").map((a) => a.path).sort()).toEqual(["infra-cluster-plan.json", "infra-plan.json"]);
     } finally {
       await rm(out, { recursive: true, force: true });
     }

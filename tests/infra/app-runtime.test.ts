@@ -1,13 +1,13 @@
 /**
  * What the workloads hand the application must be a configuration the application accepts:
  * each app container's environment (secrets resolved to stand-in values) goes through the
- * service's own loadConfig, and every long-running process exposes the probes and the metrics
- * port that the Services, ServiceMonitors and kubelet expect.
+ * service's own loadConfig, and every long-running process exposes the probes, the application
+ * port and the separate metrics listener that the Services, ServiceMonitors and kubelet expect.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { APP_PORT } from "../../infra/workloads.js";
-import type { RenderedStack } from "../../infra/testing/mocks.js";
+import { APP_PORT, METRICS_PORT } from "../../model/workloads.js";
 import { renderStackByName } from "../../infra/testing/stacks.js";
+import type { RenderedEnvironment } from "../../infra/testing/stacks.js";
 import { loadConfig } from "../../services/config.js";
 
 interface EnvVar {
@@ -23,7 +23,7 @@ interface Container {
   livenessProbe?: { httpGet: { path: string; port: string } };
 }
 
-let stack: RenderedStack;
+let stack: RenderedEnvironment;
 beforeAll(async () => {
   stack = await renderStackByName("prod");
 }, 60_000);
@@ -50,16 +50,18 @@ describe("the application's runtime contract in prod", () => {
   });
 
   it("gives every app container a configuration that the service accepts in production", () => {
-    const secret = stack.resources.find((r) => r.args["kind"] === "Secret" && (r.args["metadata"] as { name: string }).name === "app-secrets");
-    expect(secret, "the app-secrets Secret").toBeDefined();
-    const secretKeys = Object.keys(secret!.args["stringData"] as object);
+    const secrets = new Map(
+      stack.resources.filter((r) => r.args["kind"] === "Secret").map((r) => [(r.args["metadata"] as { name: string }).name, Object.keys(r.args["stringData"] as object)] as const),
+    );
+    expect(secrets.get("app-secrets"), "the app-secrets Secret").toBeDefined();
     for (const { owner, container } of appContainers()) {
       const env: Record<string, string> = {};
       for (const e of container.env ?? []) {
         const ref = e.valueFrom?.secretKeyRef;
         if (ref) {
-          expect(ref.name, `${owner}: ${e.name}`).toBe("app-secrets");
-          expect(secretKeys, `${owner}: ${e.name}`).toContain(ref.key);
+          // The tokens and the broker URL from app-secrets, the database URL from the component's own db-<component> secret.
+          expect(ref.name, `${owner}: ${e.name}`).toEqual(e.name === "DATABASE_URL" ? expect.stringMatching(/^db-(api|worker|scheduler)$/) : "app-secrets");
+          expect(secrets.get(ref.name), `${owner}: ${e.name}`).toContain(ref.key);
           env[e.name] = ref.key === "DATABASE_URL" ? "postgresql://app@db.internal:5432/app" : ref.key === "AMQP_URL" ? "amqps://app:pw@mq.internal:5671" : "x".repeat(40);
         } else if (e.value !== undefined) env[e.name] = e.value;
       }
@@ -68,12 +70,16 @@ describe("the application's runtime contract in prod", () => {
     }
   });
 
-  it("exposes /healthz, /readyz and /metrics on the app port of every process", () => {
+  it("runs every process with the app port and the metrics listener (METRICS_PORT), the kubelet's readiness on the metrics listener", () => {
     for (const { owner, container } of appContainers()) {
-      const port = container.ports?.find((p) => p.containerPort === APP_PORT);
-      expect(port, `${owner} container port`).toBeDefined();
-      expect(container.readinessProbe?.httpGet, owner).toEqual({ path: "/readyz", port: port!.name });
-      expect(container.livenessProbe?.httpGet, owner).toEqual({ path: "/healthz", port: port!.name });
+      expect(container.ports, owner).toEqual([
+        { name: "http", containerPort: APP_PORT },
+        { name: "metrics", containerPort: METRICS_PORT },
+      ]);
+      expect(container.env, owner).toContainEqual({ name: "METRICS_PORT", value: String(METRICS_PORT) });
+      expect(container.env, owner).toContainEqual({ name: "PORT", value: String(APP_PORT) });
+      expect(container.readinessProbe?.httpGet, owner).toEqual({ path: "/readyz", port: "metrics" });
+      expect(container.livenessProbe?.httpGet, owner).toEqual({ path: "/healthz", port: "http" });
     }
   });
 });

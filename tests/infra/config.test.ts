@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { StackConfigError, parseStackConfig, windowsOverlap } from "../../infra/config.js";
 import { STACKS, loadEnvironmentModel, loadStack, readStackValues } from "../../infra/testing/stack-config.js";
+import { parseStackConfigMap } from "../../model/stack-config.js";
+import { readStackFile } from "../../model/environments.js";
 
 type Raw = Record<string, unknown>;
 
@@ -64,11 +66,77 @@ describe("config validation names the bad key", () => {
     expect(errorOf(() => parseStackConfig("staging", raw)).message).toMatch(/platform:rds\.instanceClass: unknown RDS instance class/);
   });
 
-  it("rejects an AWS Backup lifecycle shorter than 90 days in cold storage", async () => {
+  it("rejects cold storage for the RDS backups: AWS Backup has none for RDS, the setting would be ignored", async () => {
     const raw = await edited("prod", (r) => {
-      (r["backup"] as Raw)["weeklyRetentionDays"] = 120;
+      (r["backup"] as Raw)["weeklyColdStorageAfterDays"] = 90;
     });
-    expect(errorOf(() => parseStackConfig("prod", raw)).message).toContain("platform:backup.weeklyRetentionDays");
+    expect(errorOf(() => parseStackConfig("prod", raw)).message).toMatch(/platform:backup\.weeklyColdStorageAfterDays: AWS Backup has no cold storage for RDS .*remove the key/);
+  });
+
+  it.each(STACKS)("%s: a private-only EKS endpoint needs the deploy runner", async (stack) => {
+    const raw = await edited(stack, (r) => {
+      (r["cluster"] as Raw)["publicEndpoint"] = false;
+      delete (r["cluster"] as Raw)["publicAccessCidrs"];
+      (r["deploy"] as Raw)["runner"] = "none";
+    });
+    expect(errorOf(() => parseStackConfig(loadEnvironmentModel(stack).tier, raw, stack)).message).toContain("platform:cluster.publicEndpoint: a private-only EKS endpoint needs the deploy runner");
+  });
+
+  it("rejects a public endpoint open to the internet, or without ranges", async () => {
+    const open = await edited("dev", (r) => {
+      (r["cluster"] as Raw)["publicAccessCidrs"] = ["0.0.0.0/0"];
+    });
+    expect(errorOf(() => parseStackConfig("dev", open)).message).toMatch(/platform:cluster\.publicAccessCidrs\.0: 0\.0\.0\.0\/0 opens the Kubernetes API to the whole internet/);
+    const wide = await edited("dev", (r) => {
+      (r["cluster"] as Raw)["publicAccessCidrs"] = ["10.0.0.0/8"];
+    });
+    expect(errorOf(() => parseStackConfig("dev", wide)).message).toMatch(/platform:cluster\.publicAccessCidrs\.0: 10\.0\.0\.0\/8 opens the Kubernetes API to 2\^24 addresses/);
+    const none = await edited("dev", (r) => {
+      delete (r["cluster"] as Raw)["publicAccessCidrs"];
+    });
+    expect(errorOf(() => parseStackConfig("dev", none)).message).toContain("platform:cluster.publicAccessCidrs: required with platform:cluster.publicEndpoint");
+    const stray = await edited("staging", (r) => {
+      (r["cluster"] as Raw)["publicAccessCidrs"] = ["198.51.100.0/24"];
+    });
+    expect(errorOf(() => parseStackConfig("staging", stray)).message).toContain("platform:cluster.publicAccessCidrs: only applies with platform:cluster.publicEndpoint: true");
+  });
+
+  it("keeps prod's Kubernetes API private", async () => {
+    const raw = await edited("prod", (r) => {
+      (r["cluster"] as Raw)["publicEndpoint"] = true;
+      (r["cluster"] as Raw)["publicAccessCidrs"] = ["198.51.100.0/24"];
+    });
+    expect(errorOf(() => parseStackConfig("prod", raw)).message).toContain("platform:cluster.publicEndpoint: prod's Kubernetes API is private");
+  });
+
+  it("rejects the documentation placeholder account as the image registry, and anything that is not an ECR URL", async () => {
+    const placeholder = await edited("prod", (r) => {
+      (r["app"] as Raw)["imageRepository"] = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/product";
+    });
+    expect(errorOf(() => parseStackConfig("prod", placeholder)).message).toMatch(/platform:app\.imageRepository: 123456789012 is AWS's documentation placeholder account/);
+    const notEcr = await edited("prod", (r) => {
+      (r["app"] as Raw)["imageRepository"] = "docker.io/acme/product";
+    });
+    expect(errorOf(() => parseStackConfig("prod", notEcr)).message).toContain("platform:app.imageRepository: must be an ECR repository URL");
+    const shared = await edited("prod", (r) => {
+      (r["app"] as Raw)["imageRepository"] = "444455556666.dkr.ecr.eu-west-1.amazonaws.com/product";
+    });
+    expect(parseStackConfig("prod", shared).app.imageRepository).toBe("444455556666.dkr.ecr.eu-west-1.amazonaws.com/product");
+  });
+
+  it("has a standby use its primary's GitHub OIDC provider, and promotes only a standby", async () => {
+    const dr = await edited("prod-dr", (r) => {
+      (r["deploy"] as Raw)["oidcProvider"] = "create";
+    });
+    expect(errorOf(() => parseStackConfig("prod", dr, "prod-dr")).message).toContain("platform:deploy.oidcProvider: a standby runs in its primary's account");
+    const promoted = await edited("prod", (r) => {
+      (r["dr"] as Raw)["promoted"] = true;
+    });
+    expect(errorOf(() => parseStackConfig("prod", promoted)).message).toContain("platform:dr.promoted: only a standby is promoted");
+    const failover = await edited("prod-dr", (r) => {
+      (r["dr"] as Raw)["promoted"] = true;
+    });
+    expect(parseStackConfig("prod", failover, "prod-dr").dr.promoted).toBe(true);
   });
 
   it("rejects a prod stack that is not highly available", async () => {
@@ -96,6 +164,13 @@ describe("config validation names the bad key", () => {
       r["environment"] = "prod";
     });
     expect(errorOf(() => parseStackConfig("dev", raw)).message).toContain("platform:environment");
+  });
+});
+
+describe("the cluster stack's secrets", () => {
+  it("are refused on the AWS stack, with the command that sets them on the cluster stack", () => {
+    const all = { ...readStackFile("prod"), "platform:smtpPassword": "x" };
+    expect(() => parseStackConfigMap("prod", all)).toThrow(/platform:smtpPassword: moved to the cluster stack: pulumi config set --secret platform-cluster:smtpPassword <value> --stack prod --cwd infra\/cluster/);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
- * The Pulumi program of every stack, run under the shared mocks (infra/testing/mocks.ts): what
- * exists, the arguments that matter, tags, ordering, and that monitoring deploys exactly what
- * synth renders. Stacks are rendered one at a time (setMocks is process-global).
+ * Both Pulumi programs of every environment (the AWS stack, then the cluster stack reading its
+ * outputs), run under the shared mocks (infra/testing/mocks.ts): what exists, the arguments that
+ * matter, tags, ordering, and that monitoring deploys exactly what synth renders. Stacks are
+ * rendered one at a time (setMocks is process-global).
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -12,38 +13,26 @@ import { PAGERDUTY_MODEL } from "../../alerts/pagerduty.js";
 import { ruleGroups } from "../../alerts/rules/index.js";
 import { buildDashboards } from "../../dashboards/index.js";
 import { violations } from "../../infra/policies/rules.js";
-import type { PlannedResource, RenderedStack } from "../../infra/testing/mocks.js";
+import { ENVIRONMENT_POLICIES, stackViolations } from "../../infra/policies/stack-rules.js";
 import { REDACTED } from "../../infra/testing/mocks.js";
-import { STACKS, loadEnvironmentModel, renderStackByName } from "../../infra/testing/stacks.js";
-import type { StackName } from "../../infra/testing/stacks.js";
-import type { StackConfig } from "../../infra/config.js";
+import { STACKS, loadEnvironmentModel } from "../../infra/testing/stacks.js";
 import { JOB_TYPES } from "../../services/jobs/types.js";
 import { EXPORTER_METRICS, probeSuccess, rolloutInfo, rolloutInfoReplicasAvailable, rolloutInfoReplicasDesired } from "../../services/metrics-exporters.js";
 import { BLACKBOX_JOB } from "../../model/workloads.js";
 import type { EnvironmentModel } from "../../model/environments.js";
 import { THRESHOLDS } from "../../alerts/thresholds.js";
-import { cloudwatchPrometheusName } from "../../infra/monitoring.js";
+import { cloudwatchPrometheusName } from "../../infra/cluster/monitoring.js";
+import { renderedEnvironments } from "./rendered.js";
+import type { Any } from "./rendered.js";
 
-type Rendered = RenderedStack & { config: StackConfig };
-const rendered = new Map<StackName, Rendered>();
+const { renderAll, get, ofType, one, k8sKind, dependsOn, resourcesOf } = renderedEnvironments();
 
-beforeAll(async () => {
-  for (const stack of STACKS) rendered.set(stack, await renderStackByName(stack));
-}, 60_000);
+beforeAll(() => renderAll(), 120_000);
 
-const get = (stack: StackName) => rendered.get(stack)!;
-const ofType = (stack: StackName, type: string) => get(stack).resources.filter((r) => r.type === type);
-const one = (stack: StackName, type: string, name?: string): PlannedResource => {
-  const found = ofType(stack, type).filter((r) => name === undefined || r.name === name);
-  expect(found, `${type} ${name ?? ""} in ${stack}`).toHaveLength(1);
-  return found[0]!;
-};
-const k8sKind = (stack: StackName, kind: string) => get(stack).resources.filter((r) => r.type.startsWith("kubernetes:") && r.args["kind"] === kind);
-const dependsOn = (stack: StackName, r: PlannedResource) => get(stack).dependencies.get(`${r.type}::${r.name}`) ?? [];
-const release = (stack: StackName, name: string) => one(stack, "kubernetes:helm.sh/v3:Release", name);
+const release = (stack: (typeof STACKS)[number], name: string) => one(stack, "kubernetes:helm.sh/v3:Release", name);
 const CRDS = "kubernetes:helm.sh/v3:Release::prometheus-operator-crds";
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Any = any;
+/** Whether the environment's database accepts writes (a standby's replica does not until promoted). */
+const writable = (stack: (typeof STACKS)[number]) => get(stack).config.dr.role === "primary" || get(stack).config.dr.promoted === true;
 
 /**
  * Where each chart accepts labels for the objects it renders (from the charts' values.yaml, at the
@@ -139,14 +128,23 @@ describe.each(STACKS)("stack %s", (stack) => {
     expect(implicit.map((r) => `${r.type} ${r.name}`)).toEqual([]);
   });
 
-  it("passes every policy", () => {
-    expect(violations(get(stack).resources)).toEqual([]);
+  it("passes every policy, in each project's stack and across the environment's two stacks", () => {
+    for (const project of ["platform", "platform-cluster"] as const) {
+      const resources = resourcesOf(stack, project);
+      expect([...violations(resources), ...stackViolations(resources)], project).toEqual([]);
+    }
+    expect(stackViolations(get(stack).resources, ENVIRONMENT_POLICIES)).toEqual([]);
   });
 
   it("runs RDS PostgreSQL encrypted and private, backups 30 days at 03:00 UTC, maintenance Sunday 02:00-04:00, slow statements logged", () => {
-    const db = one(stack, "aws:rds/instance:Instance", stack === "prod-dr" ? "prod-dr-postgres" : `${stack}-postgres`).args;
-    expect(db).toMatchObject({ engine: "postgres", storageEncrypted: true, publiclyAccessible: false, backupRetentionPeriod: 30, performanceInsightsEnabled: true });
-    expect(db["backupWindow"]).toBe("03:00-03:30");
+    const db = one(stack, "aws:rds/instance:Instance", `${stack}-postgres`).args;
+    expect(db).toMatchObject({ storageEncrypted: true, publiclyAccessible: false, performanceInsightsEnabled: true });
+    if (writable(stack)) {
+      expect(db).toMatchObject({ engine: "postgres", backupRetentionPeriod: 30, backupWindow: "03:00-03:30" });
+    } else {
+      // A replica's backups are its source's; it gets its own when promoted.
+      expect(db).toMatchObject({ backupRetentionPeriod: 0, replicateSourceDb: expect.stringMatching(/^arn:aws:rds:/) });
+    }
     const m = /^sun:(\d\d):(\d\d)-sun:(\d\d):(\d\d)$/.exec(String(db["maintenanceWindow"]));
     expect(m).not.toBeNull();
     const [start, end] = [Number(m![1]) * 60 + Number(m![2]), Number(m![3]) * 60 + Number(m![4])];
@@ -169,15 +167,19 @@ describe.each(STACKS)("stack %s", (stack) => {
     expect(one(stack, "aws:mq/broker:Broker").args).toMatchObject({ publiclyAccessible: false, engineType: "RabbitMQ" });
   });
 
-  it("backs up the database with AWS Backup: daily 30 days, weekly 1 year via cold storage", () => {
+  it("backs up the database with AWS Backup: daily 30 days, weekly 1 year, in warm storage (RDS has no cold storage)", () => {
     const plan = one(stack, "aws:backup/plan:Plan").args as Any;
     const daily = plan.rules.find((r: Any) => r.ruleName === "daily");
     const weekly = plan.rules.find((r: Any) => r.ruleName === "weekly");
-    expect(daily.lifecycle.deleteAfter).toBe(30);
-    expect(weekly.lifecycle.deleteAfter).toBe(365);
-    expect(weekly.lifecycle.deleteAfter).toBeGreaterThanOrEqual(weekly.lifecycle.coldStorageAfter + 90);
-    const db = ofType(stack, "aws:rds/instance:Instance").find((r) => r.args["replicateSourceDb"] === undefined)!;
-    expect((one(stack, "aws:backup/selection:Selection").args as Any).resources).toEqual([expect.stringContaining(`instance/${db.name}`)]);
+    expect(daily.lifecycle).toEqual({ deleteAfter: 30 });
+    expect(weekly.lifecycle).toEqual({ deleteAfter: 365 });
+    expect(weekly.recoveryPointTags).toMatchObject({ "storage-class": "warm", "retention-days": "365" });
+    if (writable(stack)) {
+      const db = ofType(stack, "aws:rds/instance:Instance").find((r) => r.args["replicateSourceDb"] === undefined)!;
+      expect((one(stack, "aws:backup/selection:Selection").args as Any).resources).toEqual([expect.stringMatching(new RegExp(`:db:${db.args["identifier"]}$`))]);
+    } else {
+      expect(ofType(stack, "aws:backup/selection:Selection")).toEqual([]);
+    }
     const rule = one(stack, "aws:cloudwatch/eventRule:EventRule").args;
     expect(JSON.parse(String(rule["eventPattern"]))).toMatchObject({ source: ["aws.backup"], detail: { state: expect.arrayContaining(["FAILED"]) } });
   });
@@ -202,11 +204,15 @@ describe.each(STACKS)("stack %s", (stack) => {
     const { config } = get(stack);
     expect(one(stack, "aws:eks/cluster:Cluster").args).toMatchObject({ version: config.cluster.version, encryptionConfig: { resources: ["secrets"] } });
     expect(one(stack, "aws:eks/nodeGroup:NodeGroup").args["scalingConfig"]).toEqual({ minSize: config.cluster.minSize, desiredSize: config.cluster.desiredSize, maxSize: config.cluster.maxSize });
-    const api = ofType(stack, "aws:iam/role:Role").find((r) => r.name.endsWith("-irsa-api"))!;
+    const api = ofType(stack, "aws:iam/role:Role").find((r) => r.name.endsWith("-irsa-product-platform-api"))!;
     const assume = JSON.parse(String(api.args["assumeRolePolicy"]));
     expect(Object.values(assume.Statement[0].Condition.StringEquals)).toContain(`system:serviceaccount:product-platform:api`);
-    const kubeconfig = JSON.parse(String(one(stack, "pulumi:providers:kubernetes").args["kubeconfig"]));
+    // The cluster stack's provider: the AWS stack's endpoint and CA, a token from aws eks get-token.
+    const k8sProvider = one(stack, "pulumi:providers:kubernetes");
+    expect(k8sProvider.project).toBe("platform-cluster");
+    const kubeconfig = JSON.parse(String(k8sProvider.args["kubeconfig"]));
     expect(kubeconfig.users[0].user.exec.args).toContain("get-token");
+    expect(kubeconfig.clusters[0].cluster.server).toBe(get(stack).aws.outputs["clusterEndpoint"]);
   });
 
   it("installs the CRDs before anything that uses them", () => {
@@ -251,6 +257,12 @@ describe.each(STACKS)("stack %s", (stack) => {
   it("scrapes the API, the workers, postgres, CloudWatch (replica lag, AWS Backup) and RabbitMQ", () => {
     const monitors = k8sKind(stack, "ServiceMonitor").map((r) => (r.args["metadata"] as Any).name);
     expect(monitors.sort()).toEqual(["api", "worker"]);
+    // The ServiceMonitors scrape the Services' `metrics` port, which is the processes' metrics listener.
+    for (const m of k8sKind(stack, "ServiceMonitor")) expect((m.args["spec"] as Any).endpoints).toEqual([expect.objectContaining({ port: "metrics", path: "/metrics" })]);
+    for (const svcName of ["api", "worker"]) {
+      const svc = k8sKind(stack, "Service").find((r) => (r.args["metadata"] as Any).name === svcName)!;
+      expect((svc.args["spec"] as Any).ports).toContainEqual(expect.objectContaining({ name: "metrics", port: 9464, targetPort: "metrics" }));
+    }
     const releases = ofType(stack, "kubernetes:helm.sh/v3:Release").map((r) => r.name);
     expect(releases).toEqual(expect.arrayContaining(["postgres-exporter", "cloudwatch-exporter", "rabbitmq-exporter"]));
     const cw = JSON.parse((one(stack, "kubernetes:helm.sh/v3:Release", "cloudwatch-exporter").args["values"] as Any).config);
@@ -346,26 +358,41 @@ describe.each(STACKS)("stack %s", (stack) => {
     }
   });
 
-  it("migrates the database before the new version rolls out", () => {
-    const job = k8sKind(stack, "Job")[0]!;
-    expect((job.args["spec"] as Any).template.spec.containers[0].command).toEqual(["npx", "prisma", "migrate", "deploy"]);
+  it("creates the component database roles, then migrates, before the new version rolls out (where the database is writable)", () => {
+    const jobs = k8sKind(stack, "Job");
     const dependents = [...k8sKind(stack, "Rollout"), ...k8sKind(stack, "Deployment")];
     expect(dependents.length).toBe(JOB_TYPES.length + 2);
-    for (const d of dependents) expect(dependsOn(stack, d), d.name).toContain(`${job.type}::${job.name}`);
+    if (!writable(stack)) {
+      expect(jobs).toEqual([]); // a replica is read-only: nothing to migrate until it is promoted
+      return;
+    }
+    const migrate = jobs.find((j) => (j.args["metadata"] as Any).labels["app.kubernetes.io/name"] === "migrate")!;
+    const roles = jobs.find((j) => (j.args["metadata"] as Any).labels["app.kubernetes.io/name"] === "db-roles")!;
+    expect((migrate.args["spec"] as Any).template.spec.containers[0].command).toEqual(["npx", "prisma", "migrate", "deploy"]);
+    expect((roles.args["spec"] as Any).template.spec.containers[0].command).toEqual(["node", "--import", "tsx", "ops/db-roles.ts"]);
+    expect(dependsOn(stack, migrate)).toContain(`${roles.type}::${roles.name}`);
+    for (const d of dependents) expect(dependsOn(stack, d), d.name).toContain(`${migrate.type}::${migrate.name}`);
   });
 
   it("isolates the app namespace: default deny plus explicit allows", () => {
     const policies = k8sKind(stack, "NetworkPolicy").map((r) => r.args as Any);
-    const deny = policies.find((p) => p.metadata.name === "default-deny");
+    const app = policies.filter((p) => p.metadata.namespace === "product-platform");
+    const deny = app.find((p) => p.metadata.name === "default-deny");
     expect(deny.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
-    expect(policies.length).toBeGreaterThan(3);
-    for (const p of policies) expect(p.metadata.namespace).toBe("product-platform");
+    expect(app.length).toBeGreaterThan(3);
+    // Outside the app namespace only the digest's own policy (monitoring).
+    expect(policies.filter((p) => p.metadata.namespace !== "product-platform").map((p) => `${p.metadata.namespace}/${p.metadata.name}`)).toEqual(["monitoring/alert-digest"]);
   });
 
-  it("dumps the database every 30 minutes and drills a restore monthly", () => {
+  it("dumps the database every 30 minutes and drills a restore monthly where it is writable, and mails the alert digest daily", () => {
     const crons = k8sKind(stack, "CronJob").map((r) => r.args as Any);
-    expect(crons.find((c) => c.metadata.name === "db-backup").spec.schedule).toBe("*/30 * * * *");
-    expect(crons.find((c) => c.metadata.name === "restore-drill").spec.schedule).toBe("0 6 1 * *");
+    if (writable(stack)) {
+      expect(crons.find((c) => c.metadata.name === "db-backup").spec.schedule).toBe("*/30 * * * *");
+      expect(crons.find((c) => c.metadata.name === "restore-drill").spec.schedule).toBe("0 6 1 * *");
+    } else {
+      expect(crons.map((c) => c.metadata.name)).toEqual(["alert-digest"]);
+    }
+    expect(crons.find((c) => c.metadata.name === "alert-digest").spec.schedule).toBe("0 7 * * *");
   });
 });
 
@@ -374,6 +401,7 @@ describe("per-environment sizing", () => {
     expect(ofType("dev", "aws:ec2/subnet:Subnet")).toHaveLength(4);
     expect(ofType("dev", "aws:ec2/natGateway:NatGateway")).toHaveLength(1);
     expect(ofType("dev", "aws:rds/instance:Instance")).toHaveLength(1);
+    expect(one("dev", "aws:eks/cluster:Cluster").args["vpcConfig"]).toMatchObject({ endpointPublicAccess: true, publicAccessCidrs: get("dev").config.cluster.publicAccessCidrs });
     expect(one("dev", "aws:rds/instance:Instance").args).toMatchObject({ multiAz: false, deletionProtection: false });
     expect(ofType("dev", "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")).toHaveLength(0);
     expect(one("dev", "aws:mq/broker:Broker").args).toMatchObject({ deploymentMode: "SINGLE_INSTANCE", subnetIds: [expect.any(String)] });
@@ -417,29 +445,39 @@ describe("per-environment sizing", () => {
     expect(minutes * 60).toBeLessThan(THRESHOLDS.rpoSeconds);
   });
 
-  it("prod: PagerDuty services, escalation policies and an Events API v2 key in Alertmanager's secret", () => {
+  it("prod: PagerDuty services, escalation policies and an Events API v2 key in Alertmanager's secret (an output of the AWS stack)", () => {
     expect(ofType("prod", "pagerduty:index/service:Service")).toHaveLength(PAGERDUTY_MODEL.services.length);
     expect(ofType("prod", "pagerduty:index/escalationPolicy:EscalationPolicy")).toHaveLength(PAGERDUTY_MODEL.escalationPolicies.length);
-    const integration = one("prod", "pagerduty:index/serviceIntegration:ServiceIntegration").args;
-    expect(integration["type"]).toBe("events_api_v2_inbound_integration");
+    const integrations = ofType("prod", "pagerduty:index/serviceIntegration:ServiceIntegration");
+    const events = integrations.filter((i) => i.args["type"] === "events_api_v2_inbound_integration");
+    expect(events).toHaveLength(PAGERDUTY_MODEL.services.length);
     const sms = ofType("prod", "pagerduty:index/userContactMethod:UserContactMethod").filter((m) => m.args["type"] === "sms_contact_method");
     expect(sms).toHaveLength(PAGERDUTY_MODEL.users.filter((u) => u.smsOptIn).length);
+    // The routing key the AWS stack exports is the first service's Events API v2 integration key (the mock derives it from the name) ...
+    expect(get("prod").aws.outputs["pagerdutyRoutingKey"]).toBe(`mock-integration-key-prod-pd-service-${PAGERDUTY_MODEL.services[0]!.key}-alertmanager`);
+    // ... and the cluster stack puts what it reads from the AWS stack into Alertmanager's secret.
+    const ref = one("prod", "pulumi:pulumi:StackReference");
+    expect(ref).toMatchObject({ project: "platform-cluster", args: { name: "organization/platform/prod" } });
     const secret = ofType("prod", "kubernetes:core/v1:Secret").find((s) => s.name === "prod-alertmanager-secrets")!;
-    const integrationName = one("prod", "pagerduty:index/serviceIntegration:ServiceIntegration").name;
-    expect(dependsOn("prod", secret)).toContain(`pagerduty:index/serviceIntegration:ServiceIntegration::${integrationName}`);
+    expect(Object.keys(secret.args["stringData"] as object)).toContain("pagerduty-routing-key");
+    expect(dependsOn("prod", secret)).toContain(`pulumi:pulumi:StackReference::${ref.name}`);
   });
 
-  it("prod-dr: restores from prod's replicated backups in the second region, SECONDARY failover record", () => {
-    const ref = one("prod-dr", "pulumi:pulumi:StackReference");
-    expect(ref.args["name"]).toBe("organization/platform/prod");
+  it("prod-dr: a cross-region read replica of prod's database, no failover record until promoted", () => {
+    const refs = ofType("prod-dr", "pulumi:pulumi:StackReference");
+    expect(refs.map((r) => `${r.project} ${String(r.args["name"])}`).sort()).toEqual(["platform organization/platform/prod", "platform-cluster organization/platform/prod-dr"]);
     const db = one("prod-dr", "aws:rds/instance:Instance").args as Any;
-    expect(db.restoreToPointInTime).toEqual({ sourceDbInstanceAutomatedBackupsArn: expect.stringContaining("auto-backup"), useLatestRestorableTime: true });
+    expect(db.restoreToPointInTime).toBeUndefined();
+    expect(db.replicateSourceDb).toBe(get("prod").aws.outputs["databaseArn"]);
+    expect(db.replicateSourceDb).toMatch(/^arn:aws:rds:eu-west-1:\d{12}:db:prod-postgres$/);
+    expect(db.kmsKeyId).toMatch(/^arn:aws:kms:eu-central-1:/);
     expect(db.dbName).toBeUndefined();
-    expect(one("prod-dr", "pulumi:providers:aws", "prod-dr-aws").args["region"]).toBe("eu-central-1");
-    const record = ofType("prod-dr", "aws:route53/record:Record").find((r) => r.args["failoverRoutingPolicies"] !== undefined)!;
-    expect(record.args).toMatchObject({ name: "api.acme.example", failoverRoutingPolicies: [{ type: "SECONDARY" }], healthCheckId: expect.any(String) });
+    expect(db.username).toBeUndefined();
+    for (const p of ["platform", "platform-cluster"] as const) expect(ofType("prod-dr", "pulumi:providers:aws").find((r) => r.name === "prod-dr-aws" && r.project === p)!.args["region"]).toBe("eu-central-1");
+    expect(ofType("prod-dr", "aws:route53/record:Record").filter((r) => r.args["failoverRoutingPolicies"] !== undefined)).toEqual([]);
     const primaryRecord = ofType("prod", "aws:route53/record:Record").find((r) => r.args["failoverRoutingPolicies"] !== undefined)!;
-    expect(primaryRecord.args).toMatchObject({ name: "api.acme.example", failoverRoutingPolicies: [{ type: "PRIMARY" }] });
+    expect(primaryRecord.args).toMatchObject({ name: "api.acme.example", failoverRoutingPolicies: [{ type: "PRIMARY" }], healthCheckId: expect.any(String) });
+    expect(primaryRecord.project).toBe("platform-cluster");
     expect(one("prod-dr", "aws:route53/healthCheck:HealthCheck").args).toMatchObject({ type: "HTTPS", resourcePath: "/readyz" });
     expect(get("prod-dr").resources.filter((r) => r.type.startsWith("pagerduty:"))).toHaveLength(0);
   });

@@ -46,6 +46,7 @@ async function documentedCommands(): Promise<ConfigSet[]> {
   const files = [
     "README.md",
     "infra/README.md",
+    ...(await readdir(join(ROOT, "infra/cluster"))).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => `infra/cluster/${f}`),
     ...(await readdir(join(ROOT, "runbooks"), { recursive: true })).filter((f) => f.endsWith(".md")).map((f) => `runbooks/${f}`),
     ...(await readdir(ROOT)).filter((f) => /^Pulumi\..+\.yaml$/.test(f)),
   ];
@@ -80,7 +81,12 @@ describe("documented pulumi config commands", () => {
     expect(configSetProblem("platform:app.imageTags", { path: true, secret: false })).toMatch(/platform:app\.imageTags: unknown key/);
     expect(configSetProblem("platform:rds.backupWindow", { path: true, secret: false })).toBeUndefined();
     expect(configSetProblem("platform:app.api.canarySteps[0].setWeight", { path: true, secret: false })).toBeUndefined();
-    expect(configSetProblem("platform:slackWebhookUrl", { path: false, secret: false })).toMatch(/--secret/);
+    expect(configSetProblem("platform:slackWebhookUrl", { path: false, secret: true })).toMatch(/a secret of the cluster stack: set platform-cluster:slackWebhookUrl/);
+    expect(configSetProblem("platform-cluster:slackWebhookUrl", { path: false, secret: false })).toMatch(/--secret/);
+    expect(configSetProblem("platform-cluster:slackWebhookUrl", { path: false, secret: true })).toBeUndefined();
+    expect(configSetProblem("platform-cluster:app", { path: false, secret: false })).toMatch(/holds only its secrets/);
+    expect(configSetProblem("platform:cluster.publicAccessCidrs[0]", { path: true, secret: false })).toBeUndefined();
+    expect(configSetProblem("platform:dr.promoted", { path: true, secret: false })).toBeUndefined();
     expect(configSetProblem("platform:pagerdutyRoutingKey", { path: false, secret: true })).toMatch(/unknown key/);
     expect(configSetProblem("pagerduty:token", { path: false, secret: true })).toBeUndefined();
     expect(parseConfigSet("pulumi config set --secret platform:smtpPassword <password>")).toEqual({ key: "platform:smtpPassword", path: false, secret: true });

@@ -1,8 +1,8 @@
 /** Small helpers for Kubernetes objects: standard metadata and pinned Helm charts. */
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import { labels } from "./context.js";
-import type { StackConfig } from "./config.js";
+import { labels } from "../context.js";
+import type { StackConfig } from "../config.js";
 
 /** Metadata with the standard labels (environment, owner) plus the object's own. */
 export function meta(cfg: StackConfig, name: string, namespace: pulumi.Input<string> | undefined, extra: Record<string, string> = {}, annotations?: Record<string, pulumi.Input<string>>) {

@@ -4,25 +4,33 @@
  * ServiceMonitors, the blackbox exporter and its Probes), each ordered with dependsOn. Dashboards and rules are the very objects synth
  * renders (buildDashboards / prometheusRuleResource); Alertmanager's config is alertmanagerConfig(env)
  * and its secrets are files from a Kubernetes secret mounted at ALERTMANAGER_SECRETS_DIR.
+ * The daily alert digest (OPS_COMMANDS.digest) runs here as a CronJob, next to the SMTP password,
+ * with a NetworkPolicy that lets it reach only Prometheus, Alertmanager, DNS and the smarthost.
  */
 import { basename } from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ALERTMANAGER_SECRETS_DIR, ALERTMANAGER_SECRET_FILES, alertmanagerConfig, alertmanagerSecretNames } from "../alerts/alertmanager.js";
-import type { AlertmanagerSecretName } from "../alerts/alertmanager.js";
-import { API_SCRAPE_JOB, BLACKBOX_JOB, WORKLOADS } from "../model/workloads.js";
-import type { EnvironmentModel } from "../model/environments.js";
-import { prometheusRuleResource } from "../alerts/rules/index.js";
-import { buildDashboards } from "../dashboards/index.js";
-import type { DashboardJson } from "../dashboards/index.js";
-import type { PlatformContext } from "./context.js";
-import { irsaRole, policyDocument } from "./cluster.js";
-import type { Cluster } from "./cluster.js";
+import { ALERTMANAGER_SECRETS_DIR, ALERTMANAGER_SECRET_FILES, alertmanagerConfig, alertmanagerSecretNames } from "../../alerts/alertmanager.js";
+import type { AlertmanagerSecretName } from "../../alerts/alertmanager.js";
+import { API_SCRAPE_JOB, BLACKBOX_JOB, WORKLOADS } from "../../model/workloads.js";
+import type { EnvironmentModel } from "../../model/environments.js";
+import { OPS_COMMANDS } from "../../ops/commands.js";
+import { prometheusRuleResource } from "../../alerts/rules/index.js";
+import { buildDashboards } from "../../dashboards/index.js";
+import type { DashboardJson } from "../../dashboards/index.js";
+import { IRSA_ANNOTATION, IRSA_SERVICE_ACCOUNTS, MONITORING_NAMESPACE } from "../service-accounts.js";
+import type { ClusterContext } from "./context.js";
 import { CHARTS, helmLabels, meta, release } from "./k8s.js";
+import { CONTAINER_SECURITY, POD_SECURITY, resources, smallTmp } from "./pods.js";
 
-export const MONITORING_NAMESPACE = "monitoring";
+export { MONITORING_NAMESPACE };
 export const ALERTMANAGER_SECRET_NAME = "alertmanager-secrets";
+/** The in-cluster URLs of Prometheus and Alertmanager (kube-prometheus-stack's Services). */
+export const PROMETHEUS_URL = `http://kube-prometheus-stack-prometheus.${MONITORING_NAMESPACE}.svc:9090`;
+export const ALERTMANAGER_URL = `http://kube-prometheus-stack-alertmanager.${MONITORING_NAMESPACE}.svc:9093`;
+/** The daily digest CronJob: 07:00 UTC. */
+export const DIGEST_CRONJOB = { name: "alert-digest", schedule: "0 7 * * *" } as const;
 
 /** The blackbox exporter: its Service (fullnameOverride), port and the module the Probes use. */
 export const BLACKBOX_EXPORTER = { name: "blackbox-exporter", port: 9115, module: "http_2xx" } as const;
@@ -36,13 +44,17 @@ export function blackboxTargets(env: EnvironmentModel): { name: string; url: str
 }
 
 export interface MonitoringArgs {
-  readonly cluster: Cluster;
   /** Secret values for Alertmanager, by the names in ALERTMANAGER_SECRET_FILES (those the environment's config reads). */
   readonly alertmanagerSecrets: Partial<Record<AlertmanagerSecretName, pulumi.Input<string>>>;
+  /** postgres_exporter's URL (its own role, pg_monitor). */
   readonly databaseUrl: pulumi.Input<string>;
-  readonly databaseIdentifier: string;
-  readonly replicaIdentifier?: string;
-  readonly broker: { managementUrl: pulumi.Input<string>; username: string; password: pulumi.Input<string>; brokerName: string };
+  readonly databaseIdentifier: pulumi.Input<string>;
+  /** Read replicas whose CloudWatch ReplicaLag the exporter reports (the standby's own database while it replicates). */
+  readonly replicaIdentifiers: pulumi.Input<string[]>;
+  readonly broker: { managementUrl: pulumi.Input<string>; username: pulumi.Input<string>; password: pulumi.Input<string>; brokerName: pulumi.Input<string> };
+  readonly cloudwatchExporterRoleArn: pulumi.Input<string>;
+  /** The ops image (`<repo>-ops:<tag>`): the digest CronJob runs OPS_COMMANDS.digest from it. */
+  readonly opsImage: pulumi.Input<string>;
 }
 
 export interface Monitoring {
@@ -58,14 +70,14 @@ export function dashboardFileName(d: DashboardJson): string {
   return `${d.uid}.json`;
 }
 
-export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitoring {
+export function monitoring(ctx: ClusterContext, args: MonitoringArgs): Monitoring {
   const { cfg, prefix } = ctx;
   const env = ctx.env;
   const big = env.tier === "prod";
-  const k8sOpts = { provider: args.cluster.provider };
+  const k8sOpts = { provider: ctx.k8s };
   const labels = helmLabels(cfg);
-  const ns = new k8s.core.v1.Namespace(`${prefix}-ns-monitoring`, { metadata: meta(cfg, MONITORING_NAMESPACE, undefined) }, { ...k8sOpts, dependsOn: args.cluster.ready });
-  const base = { ...k8sOpts, dependsOn: [...args.cluster.ready, ns] };
+  const ns = new k8s.core.v1.Namespace(`${prefix}-ns-monitoring`, { metadata: meta(cfg, MONITORING_NAMESPACE, undefined) }, k8sOpts);
+  const base = { ...k8sOpts, dependsOn: [ns] };
 
   // 1. CRDs, on their own, before anything that uses them.
   const crds = release("prometheus-operator-crds", CHARTS.prometheusOperatorCrds, { namespace: MONITORING_NAMESPACE, labels, values: {} }, base);
@@ -150,7 +162,8 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
     afterCrds,
   );
 
-  // 6. ServiceMonitors for the API and the workers (Services defined in workloads.ts).
+  // 6. ServiceMonitors for the API and the workers (Services defined in workloads.ts): their
+  //    `metrics` port, the processes' separate metrics listener (METRICS_PORT).
   const appNamespace = env.namespace;
   for (const [name, component] of [
     [API_SCRAPE_JOB, "api"],
@@ -183,9 +196,7 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
     { ...k8sOpts, dependsOn: [crds, pgSecret] },
   );
 
-  const cwRole = irsaRole(ctx, args.cluster, "cloudwatch-exporter", MONITORING_NAMESPACE, "cloudwatch-exporter", {
-    inline: policyDocument([{ Action: ["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics", "tag:GetResources"], Resource: "*" }]),
-  });
+  const cwSa = IRSA_SERVICE_ACCOUNTS.cloudwatchExporter;
   release(
     "cloudwatch-exporter",
     CHARTS.cloudwatchExporter,
@@ -197,9 +208,11 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
         aws: { stsRegional: { enabled: true } },
         // The chart enables an Ingress by default: the exporter is only scraped in-cluster.
         ingress: { enabled: false },
-        serviceAccount: { create: true, name: "cloudwatch-exporter", annotations: { "eks.amazonaws.com/role-arn": cwRole.arn } },
+        serviceAccount: { create: true, name: cwSa.name, annotations: { [IRSA_ANNOTATION]: args.cloudwatchExporterRoleArn } },
         serviceMonitor: { enabled: true, interval: "60s" },
-        config: cloudwatchExporterConfig(cfg.region, args.databaseIdentifier, args.replicaIdentifier, args.broker.brokerName),
+        config: pulumi
+          .all([pulumi.output(args.databaseIdentifier), pulumi.output(args.replicaIdentifiers), pulumi.output(args.broker.brokerName)])
+          .apply(([db, replicas, brokerName]) => cloudwatchExporterConfig(cfg.region, db, replicas, brokerName)),
       },
     },
     { ...k8sOpts, dependsOn: [crds] },
@@ -257,7 +270,88 @@ export function monitoring(ctx: PlatformContext, args: MonitoringArgs): Monitori
     );
   }
 
+  // 9. The daily alert digest by email, from Prometheus's ALERTS (ops/digest.ts).
+  digest(ctx, { opsImage: args.opsImage, opts: { ...k8sOpts, dependsOn: [ns, amSecret] } });
+
   return { crds, blackboxExporter, stack, dashboards };
+}
+
+/**
+ * The digest CronJob: OPS_COMMANDS.digest with its environment contract (PROMETHEUS_URL,
+ * ALERTMANAGER_URL, SMTP_SMARTHOST, SMTP_FROM, SMTP_TO from env.monitoring, SMTP_PASSWORD_FILE
+ * from Alertmanager's secret), and its NetworkPolicy: no ingress, egress only to DNS, Prometheus,
+ * Alertmanager and the SMTP smarthost's port outside the VPC.
+ */
+function digest(ctx: ClusterContext, args: { opsImage: pulumi.Input<string>; opts: pulumi.CustomResourceOptions }): void {
+  const { cfg, prefix, env } = ctx;
+  const podLabels = { "app.kubernetes.io/name": DIGEST_CRONJOB.name, "app.kubernetes.io/component": "digest" };
+  const smtpPort = Number(env.monitoring.smarthost.split(":").pop());
+  const secretsDir = "/etc/digest/secrets";
+  new k8s.batch.v1.CronJob(
+    `${prefix}-cronjob-${DIGEST_CRONJOB.name}`,
+    {
+      metadata: meta(cfg, DIGEST_CRONJOB.name, MONITORING_NAMESPACE, podLabels),
+      spec: {
+        schedule: DIGEST_CRONJOB.schedule,
+        timeZone: "Etc/UTC",
+        concurrencyPolicy: "Forbid",
+        jobTemplate: {
+          spec: {
+            backoffLimit: 2,
+            activeDeadlineSeconds: 900,
+            template: {
+              metadata: { labels: { ...podLabels, environment: cfg.environment, owner: cfg.owner } },
+              spec: {
+                restartPolicy: "Never",
+                securityContext: POD_SECURITY,
+                automountServiceAccountToken: false,
+                volumes: [smallTmp.volume, { name: "smtp", secret: { secretName: ALERTMANAGER_SECRET_NAME, items: [{ key: basename(ALERTMANAGER_SECRET_FILES.smtpPassword), path: "smtp-password" }] } }],
+                containers: [
+                  {
+                    name: "digest",
+                    image: args.opsImage,
+                    imagePullPolicy: "IfNotPresent",
+                    command: [...OPS_COMMANDS.digest],
+                    securityContext: CONTAINER_SECURITY,
+                    volumeMounts: [smallTmp.mount, { name: "smtp", mountPath: secretsDir, readOnly: true }],
+                    env: [
+                      { name: "PROMETHEUS_URL", value: PROMETHEUS_URL },
+                      { name: "ALERTMANAGER_URL", value: ALERTMANAGER_URL },
+                      { name: "SMTP_SMARTHOST", value: env.monitoring.smarthost },
+                      { name: "SMTP_FROM", value: env.monitoring.emailFrom },
+                      { name: "SMTP_TO", value: env.monitoring.digestEmail },
+                      { name: "SMTP_PASSWORD_FILE", value: `${secretsDir}/smtp-password` },
+                    ],
+                    resources: resources("50m", "128Mi", "500m", "256Mi"),
+                  },
+                ],
+              },
+            },
+          },
+        },
+      },
+    },
+    args.opts,
+  );
+  const tcp = (port: number) => ({ protocol: "TCP", port });
+  const inMonitoring = (name: string) => ({ podSelector: { matchLabels: { "app.kubernetes.io/name": name } } });
+  new k8s.networking.v1.NetworkPolicy(
+    `${prefix}-netpol-${DIGEST_CRONJOB.name}`,
+    {
+      metadata: meta(cfg, DIGEST_CRONJOB.name, MONITORING_NAMESPACE),
+      spec: {
+        podSelector: { matchLabels: podLabels },
+        policyTypes: ["Ingress", "Egress"],
+        egress: [
+          { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ protocol: "UDP", port: 53 }, tcp(53)] },
+          { to: [inMonitoring("prometheus")], ports: [tcp(9090)] },
+          { to: [inMonitoring("alertmanager")], ports: [tcp(9093)] },
+          { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [cfg.network.cidr] } }], ports: [tcp(smtpPort)] },
+        ],
+      },
+    },
+    args.opts,
+  );
 }
 
 /**
@@ -271,11 +365,29 @@ export function cloudwatchPrometheusName(namespace: string, metric: string, stat
   return `${safe(namespace.toLowerCase())}_${safe(snake(metric))}_${safe(snake(statistic))}`;
 }
 
-/** The CloudWatch exporter's config: RDS replica lag, AWS Backup job outcomes, Amazon MQ queues. */
-export function cloudwatchExporterConfig(region: string, dbIdentifier: string, replicaIdentifier: string | undefined, brokerName: string): string {
+/** The CloudWatch exporter's global query window (cloudwatchExporterConfig): how old a datapoint Prometheus sees can be. */
+export const CLOUDWATCH_PERIOD_SECONDS = 300;
+export const CLOUDWATCH_DELAY_SECONDS = 600;
+
+/**
+ * The RPO a failover to the standby's replica gives while DatabaseReplicationUnhealthy is silent:
+ * the last datapoint it evaluated (at most delay + period old) showed a lag at most the alert's
+ * threshold, so the replica held everything written up to threshold + delay + period before the
+ * failure, even if replication stopped right after that datapoint (runbooks/procedures/dr-failover.md).
+ */
+export function replicaFailoverRpoSeconds(lagThresholdSeconds: number): number {
+  return lagThresholdSeconds + CLOUDWATCH_DELAY_SECONDS + CLOUDWATCH_PERIOD_SECONDS;
+}
+
+/**
+ * The CloudWatch exporter's config: RDS replica lag (the in-region replica, and on a standby its
+ * own database, the cross-region replica DatabaseReplicationUnhealthy watches), AWS Backup job
+ * outcomes, Amazon MQ queues.
+ */
+export function cloudwatchExporterConfig(region: string, dbIdentifier: string, replicaIdentifiers: readonly string[], brokerName: string): string {
   const metrics = [
-    ...(replicaIdentifier
-      ? [{ aws_namespace: "AWS/RDS", aws_metric_name: "ReplicaLag", aws_dimensions: ["DBInstanceIdentifier"], aws_dimension_select: { DBInstanceIdentifier: [replicaIdentifier] }, aws_statistics: ["Maximum"] }]
+    ...(replicaIdentifiers.length > 0
+      ? [{ aws_namespace: "AWS/RDS", aws_metric_name: "ReplicaLag", aws_dimensions: ["DBInstanceIdentifier"], aws_dimension_select: { DBInstanceIdentifier: [...replicaIdentifiers] }, aws_statistics: ["Maximum"] }]
       : []),
     { aws_namespace: "AWS/RDS", aws_metric_name: "FreeStorageSpace", aws_dimensions: ["DBInstanceIdentifier"], aws_dimension_select: { DBInstanceIdentifier: [dbIdentifier] }, aws_statistics: ["Minimum"] },
     ...["NumberOfBackupJobsCompleted", "NumberOfBackupJobsFailed", "NumberOfBackupJobsAborted", "NumberOfCopyJobsFailed"].map((m) => ({
@@ -289,5 +401,5 @@ export function cloudwatchExporterConfig(region: string, dbIdentifier: string, r
     })),
     { aws_namespace: "AWS/AmazonMQ", aws_metric_name: "MessageCount", aws_dimensions: ["Broker", "VirtualHost", "Queue"], aws_dimension_select: { Broker: [brokerName] }, aws_statistics: ["Maximum"] },
   ];
-  return JSON.stringify({ region, period_seconds: 300, delay_seconds: 600, metrics });
+  return JSON.stringify({ region, period_seconds: CLOUDWATCH_PERIOD_SECONDS, delay_seconds: CLOUDWATCH_DELAY_SECONDS, metrics });
 }
