@@ -49,7 +49,9 @@ export function workloadRoles(ctx: PlatformContext, eks: Cluster, args: Workload
     dbBackup: role(
       "dbBackup",
       policyDocument([
-        { Sid: "WriteAndVerifyDumps", Action: ["s3:PutObject", "s3:GetObject", "s3:GetObjectAttributes", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"], Resource: [objects(args.dumps.arn, DUMP_PREFIX)] },
+        // DeleteObject: ops/db-backup.ts removes a completed upload whose size or SHA-256 does not
+        // match what it streamed (the bucket is versioned for replication, so that is a delete marker).
+        { Sid: "WriteAndVerifyDumps", Action: ["s3:PutObject", "s3:GetObject", "s3:GetObjectAttributes", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"], Resource: [objects(args.dumps.arn, DUMP_PREFIX)] },
         { Sid: "ListDumps", Action: ["s3:ListBucket"], Resource: [args.dumps.arn], Condition: { StringLike: { "s3:prefix": `${DUMP_PREFIX}*` } } },
         { Sid: "DumpKey", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: [args.dumps.keyArn] },
       ]),

@@ -45,8 +45,7 @@ export const CLOUDFRONT_CERTIFICATE_REGION = "us-east-1";
 /** TLS 1.2 and later, with the 2021 cipher set (CloudFront's recommended security policy). */
 export const CLOUDFRONT_MINIMUM_PROTOCOL = "TLSv1.2_2021";
 
-/** Where the db-backup CronJob writes its pg_dump files in the dumps bucket (DUMP_PREFIX). */
-export const DUMP_PREFIX = "pg_dump/";
+export { DUMP_PREFIX } from "../model/workloads.js";
 
 /**
  * The only writable path of an ops pod (the root filesystem is read-only): a small /tmp for the tsx

@@ -29,4 +29,7 @@ export const BLACKBOX_JOB = "blackbox-http";
  * services/config.ts defaults METRICS_PORT to this; infra sets both on the pods.
  */
 export const APP_PORT = 8080;
+
+/** Where the db-backup CronJob writes its pg_dump files in the dumps bucket (its DUMP_PREFIX; its role may write only there). */
+export const DUMP_PREFIX = "pg_dump/";
 export const METRICS_PORT = 9464;

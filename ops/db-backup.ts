@@ -9,10 +9,11 @@
  *   ... --manifest                                     # also <dump>.manifest.json: every table's rows and checksum at the dump's snapshot
  *
  * Environment: DATABASE_URL (required); DUMP_BUCKET (required without --out); DUMP_PREFIX (default
- * `postgres/`); AWS_REGION; PG_DUMP (the pg_dump binary, default from PATH).
+ * model/workloads.ts DUMP_PREFIX, `pg_dump/`); AWS_REGION; PG_DUMP (the pg_dump binary, default from PATH).
  * Prints one JSON line: {"location","key","bytes","sha256","seconds","snapshotAt"[,"tables"]}.
  */
 import { z } from "zod";
+import { DUMP_PREFIX } from "../model/workloads.js";
 import { backupDatabase, dumpStamp } from "./backup/backup.js";
 import { S3Sink } from "./backup/s3-sink.js";
 import { LocalDirSink } from "./backup/sink.js";
@@ -21,7 +22,7 @@ import { ConfigError, parseEnv, parseFlags, runCommand } from "./cli.js";
 const envSchema = z.object({
   DATABASE_URL: z.string().url(),
   DUMP_BUCKET: z.string().min(3).optional(),
-  DUMP_PREFIX: z.string().default("postgres/"),
+  DUMP_PREFIX: z.string().default(DUMP_PREFIX),
   AWS_REGION: z.string().optional(),
 });
 

@@ -20,7 +20,7 @@ import {
   kubeJobStatusFailed,
 } from "../../services/metrics-exporters.js";
 import type { AlertDefinition } from "../alert-def.js";
-import { WORKLOADS } from "../../model/workloads.js";
+import { DUMP_PREFIX, WORKLOADS } from "../../model/workloads.js";
 import { input, sel } from "../promql.js";
 import { SEVERITY, TEAMS } from "../severity.js";
 import { THRESHOLDS } from "../thresholds.js";
@@ -133,7 +133,7 @@ function dumpAlerts(env: EnvironmentModel): AlertDefinition[] {
         queries: [{ purpose: "Age of the newest dump, in seconds", promql: `time() - ${lastSuccess}` }],
         commands: [
           { purpose: "CronJob state (suspended? last schedule?)", command: `kubectl -n ${ns} get cronjob ${cron} -o wide` },
-          { purpose: "Latest dumps in S3", command: "aws s3 ls s3://<dumps-bucket>/postgres/ | sort | tail -5" },
+          { purpose: "Latest dumps in S3", command: `aws s3 ls s3://<dumps-bucket>/${DUMP_PREFIX} | sort | tail -5` },
           { purpose: "RDS restorable window", command: "aws rds describe-db-instances --query 'DBInstances[].LatestRestorableTime'" },
           { purpose: "Run a backup now", command: `kubectl -n ${ns} create job --from=cronjob/${cron} ${cron}-manual-$(date +%s)` },
         ],
