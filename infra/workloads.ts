@@ -11,7 +11,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { APP_PORT, WORKLOADS } from "../model/workloads.js";
+import { APP_PORT, WORKLOADS, workerDeployment } from "../model/workloads.js";
 import { workQueue } from "../services/jobs/topology.js";
 import { httpRequestsTotal } from "../services/metrics.js";
 import { WORKER_TYPES } from "./config.js";
@@ -270,7 +270,7 @@ export function workloads(ctx: PlatformContext, args: WorkloadsArgs): Workloads 
   new k8s.policy.v1.PodDisruptionBudget(name("pdb-api"), { metadata: meta(cfg, WORKLOADS.api, namespace, apiLabels), spec: { minAvailable: 1, selector: { matchLabels: apiLabels } } }, base);
 
   // ---- workers: one Deployment per job type, scaled by KEDA on its queue's length
-  const workerLabels = (type: WorkerType) => ({ "app.kubernetes.io/name": `${WORKLOADS.worker}-${dnsLabel(type)}`, "app.kubernetes.io/component": "worker", "jobs.platform/type": type });
+  const workerLabels = (type: WorkerType) => ({ "app.kubernetes.io/name": workerDeployment(type), "app.kubernetes.io/component": "worker", "jobs.platform/type": type });
   new k8s.core.v1.Service(
     name("svc-worker"),
     { metadata: meta(cfg, WORKLOADS.worker, namespace, { "app.kubernetes.io/name": WORKLOADS.worker, "app.kubernetes.io/component": "worker" }), spec: { clusterIP: "None", selector: { "app.kubernetes.io/component": "worker" }, ports: [{ name: "metrics", port: APP_PORT, targetPort: APP_PORT }] } },
