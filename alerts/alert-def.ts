@@ -4,6 +4,7 @@
  * all rendered from it, so they cannot drift apart.
  */
 import type { Severity, Team } from "./severity.js";
+import type { Incident } from "./incidents.js";
 import type { DashboardUid } from "../dashboards/uids.js";
 
 /** One input series for `promtool test rules`: a series selector and its values in expanding notation. */
@@ -27,7 +28,32 @@ export interface AlertExample {
   /** Evaluation time, e.g. "15m". */
   readonly at: string;
   readonly fires: readonly ExpectedAlert[];
+  /** An "input missing" example: an input series of a critical alert is absent (see MissingInput). */
+  readonly missingInput?: boolean;
 }
+
+/**
+ * The least traffic at which a ratio means anything. Below it the alert stays silent: with ten
+ * requests an hour, one error is 10% of them, and nothing anyone should be woken for.
+ */
+export interface MinimumEvents {
+  /** PromQL: the rate, per second, of every event the ratio counts (its denominator) over a window. */
+  readonly rate: (window: string) => string;
+  /** Below this many events per second over the window the ratio is not judged. */
+  readonly perSecond: number;
+}
+
+/**
+ * What a critical alert does when its input series are missing (an exporter that stopped, a
+ * Deployment that was renamed, a CronJob that never succeeded). Silence is never the answer by
+ * accident: either this rule fires (it renders absent_over_time() or `or vector(0)`), or the
+ * absence means zero and another alert fires for whatever made the series vanish, or the input
+ * does not exist in this environment. alerts/README.md lists each decision.
+ */
+export type MissingInput =
+  | { readonly kind: "fires"; readonly decision: string }
+  | { readonly kind: "covered"; readonly by: string; readonly decision: string }
+  | { readonly kind: "not-deployed"; readonly decision: string };
 
 export interface RunbookContent {
   /** What is happening, in plain words (the summary is printed above it). */
@@ -52,6 +78,18 @@ export interface AlertDefinition {
   readonly team: Team;
   /** Extra static labels (e.g. slo, window). */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * The incident this alert belongs to: critical alerts that share a cause share an incident and
+   * reach PagerDuty as one (alerts/incidents.ts). Required for critical alerts.
+   */
+  readonly incident?: Incident;
+  /**
+   * For a ratio: the denominator and the least traffic that makes it meaningful, over `window`.
+   * Rendered once, by the rule renderer: `(<expr>) and <rate(window)> > <perSecond>`.
+   */
+  readonly minEvents?: MinimumEvents & { readonly window: string };
+  /** What happens when the input series are missing. Required for critical alerts. */
+  readonly missingInput?: MissingInput;
   /** One static sentence ending with a period. */
   readonly summary: string;
   /** Templated with $labels and $value. */

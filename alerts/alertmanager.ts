@@ -3,7 +3,9 @@
  *
  * - critical -> PagerDuty (Events API v2) and continues to Slack (#incidents) and the digest; in an
  *   environment that pages to Slack (model: monitoring.pages = slack, dev and staging), only Slack
- *   (#incidents-<env>) and the digest.
+ *   (#incidents-<env>) and the digest. Both critical routes group by the `incident` label alone
+ *   (alerts/incidents.ts): the alerts that share a cause are one group, so one PagerDuty incident
+ *   (its dedup key is derived from the group) and one Slack message, naming every alert in it.
  * - warning  -> Slack (#alerts; team="admins" goes to the admins' channel), muted during the
  *   Sunday 02:00-04:00 UTC maintenance window. Pages are never muted.
  * - Watchdog -> heartbeat receiver (dead man's switch); severity info/none is otherwise not routed.
@@ -18,6 +20,7 @@
 import type { EnvironmentModel } from "../model/environments.js";
 import type { AlertmanagerConfig, AlertmanagerRoute, Receiver } from "./alertmanager-types.js";
 import { SEVERITY, TEAM_LABEL, TEAMS } from "./severity.js";
+import { CRITICAL_GROUP_BY, INCIDENT_LABEL } from "./incidents.js";
 
 export type { AlertmanagerConfig } from "./alertmanager-types.js";
 
@@ -58,8 +61,24 @@ export const MAINTENANCE_WINDOW = {
   location: "UTC",
 } as const;
 
-/** Labels every notification is grouped by. alertname is first: PagerDuty's dedup key is derived from the group. */
+/**
+ * Labels warnings (and anything not critical) are grouped by: one chat message per alert name.
+ * Critical routes group by CRITICAL_GROUP_BY instead: one page per incident.
+ */
 export const GROUP_BY = ["alertname", "namespace", "severity"] as const;
+
+/**
+ * The alert names of a list of alerts (`.Alerts`, `.Alerts.Firing`), comma-separated, each once
+ * when its alerts are adjacent (Alertmanager sorts a group's alerts by their labels).
+ */
+const alertNames = (list: string): string =>
+  `{{ $prev := "" }}{{ range ${list} }}{{ if ne .Labels.alertname $prev }}{{ if $prev }}, {{ end }}{{ .Labels.alertname }}{{ $prev = .Labels.alertname }}{{ end }}{{ end }}`;
+/** The firing alerts' names, or, in a notification that resolves the group, the resolved ones'. */
+const groupAlertNames = `{{ if .Alerts.Firing }}${alertNames(".Alerts.Firing")}{{ else }}${alertNames(".Alerts")}{{ end }}`;
+/** What a notification is about: the incident and every alert in it, or (grouped by alertname) the alert. */
+const groupTitle = `{{ if .GroupLabels.${INCIDENT_LABEL} }}{{ .GroupLabels.${INCIDENT_LABEL} }}: ${groupAlertNames}{{ else }}{{ .GroupLabels.alertname }}{{ end }}`;
+/** An annotation of the first firing alert (or, when all resolved, the first alert): the PagerDuty links. */
+const firstAnnotation = (name: string): string => `{{ with .Alerts.Firing }}{{ (index . 0).Annotations.${name} }}{{ else }}{{ (index .Alerts 0).Annotations.${name} }}{{ end }}`;
 
 export interface AlertmanagerRenderOptions {
   /** Override the PagerDuty Events API v2 URL (tests point it to a local stand-in). */
@@ -84,8 +103,9 @@ export function alertmanagerConfig(env: EnvironmentModel, options: AlertmanagerR
   const routes: AlertmanagerRoute[] = [
     // Dead man's switch: always firing, re-sent every minute so the heartbeat service sees it.
     { matchers: [m("alertname", "=", "Watchdog")], receiver: RECEIVERS.heartbeat, group_wait: "0s", group_interval: "1m", repeat_interval: "1m" },
-    ...(pages ? [{ matchers: [sev(SEVERITY.critical)], receiver: RECEIVERS.pagerduty, continue: true }] : []),
-    { matchers: [sev(SEVERITY.critical)], receiver: RECEIVERS.slackCritical, continue: true },
+    // One incident, one page: the critical routes group by incident only (alerts/incidents.ts).
+    ...(pages ? [{ matchers: [sev(SEVERITY.critical)], receiver: RECEIVERS.pagerduty, group_by: [...CRITICAL_GROUP_BY], continue: true }] : []),
+    { matchers: [sev(SEVERITY.critical)], receiver: RECEIVERS.slackCritical, group_by: [...CRITICAL_GROUP_BY], continue: true },
     {
       matchers: [sev(SEVERITY.warning), m(TEAM_LABEL, "=", TEAMS.admins)],
       receiver: RECEIVERS.slackAdmins,
@@ -111,16 +131,18 @@ export function alertmanagerConfig(env: EnvironmentModel, options: AlertmanagerR
     { matchers: [m("severity", "=~", `${SEVERITY.info}|${SEVERITY.none}`)], receiver: RECEIVERS.blackhole },
   ];
 
+  // An incident's alerts differ in their annotations: the links are the first firing alert's, and
+  // every alert's runbook is in the details.
   const pagerdutyLinks = [
-    { href: "{{ .CommonAnnotations.runbook_url }}", text: "Runbook" },
-    { href: "{{ .CommonAnnotations.dashboard_url }}", text: "Dashboard" },
+    { href: firstAnnotation("runbook_url"), text: "Runbook" },
+    { href: firstAnnotation("dashboard_url"), text: "Dashboard" },
   ];
 
   const slackText =
-    '{{ range .Alerts }}*{{ .Annotations.summary }}*\n{{ .Annotations.description }}\nRunbook: {{ .Annotations.runbook_url }}\n{{ if .Annotations.dashboard_url }}Dashboard: {{ .Annotations.dashboard_url }}\n{{ end }}{{ end }}';
-  const slackTitle = "[{{ .Status | toUpper }}{{ if eq .Status \"firing\" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .GroupLabels.alertname }} ({{ .CommonLabels.severity }})";
+    '{{ range .Alerts }}*{{ .Labels.alertname }}* ({{ .Status }}): *{{ .Annotations.summary }}*\n{{ .Annotations.description }}\nRunbook: {{ .Annotations.runbook_url }}\n{{ if .Annotations.dashboard_url }}Dashboard: {{ .Annotations.dashboard_url }}\n{{ end }}{{ end }}';
+  const slackTitle = `[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] ${groupTitle} ({{ .CommonLabels.severity }})`;
   const slack = (channel: string): Receiver["slack_configs"] => [
-    { api_url_file: secrets.slackWebhookUrl, channel, send_resolved: true, title: slackTitle, title_link: "{{ .CommonAnnotations.runbook_url }}", text: slackText },
+    { api_url_file: secrets.slackWebhookUrl, channel, send_resolved: true, title: slackTitle, title_link: firstAnnotation("runbook_url"), text: slackText },
   ];
 
   const pagerduty: Receiver[] = [
@@ -132,14 +154,16 @@ export function alertmanagerConfig(env: EnvironmentModel, options: AlertmanagerR
           ...(options.pagerdutyUrl ? { url: options.pagerdutyUrl } : {}),
           send_resolved: true,
           severity: "{{ .CommonLabels.severity }}",
-          description: "{{ .GroupLabels.alertname }}: {{ .CommonAnnotations.summary }}",
+          // PagerDuty's summary (the incident title): the incident and every alert that fired in it.
+          description: groupTitle,
           client: `Alertmanager (${env.name})`,
           links: pagerdutyLinks,
           details: {
             environment: env.name,
-            namespace: "{{ .CommonLabels.namespace }}",
+            namespace: env.namespace,
+            incident: `{{ .GroupLabels.${INCIDENT_LABEL} }}`,
             firing: "{{ .Alerts.Firing | len }}",
-            description: "{{ range .Alerts.Firing }}{{ .Annotations.description }} {{ end }}",
+            alerts: "{{ range .Alerts.Firing }}{{ .Labels.alertname }}: {{ .Annotations.description }} Runbook: {{ .Annotations.runbook_url }}\n{{ end }}",
           },
         },
       ],

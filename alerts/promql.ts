@@ -54,3 +54,15 @@ export function bucketInput<L extends string>(
   if (le === "+Inf") out.push({ series: `${s.count}${renderMatchers(labels as Matchers)}`, values });
   return out;
 }
+
+/** The label that marks a series produced by `missing()`: its value is the metric that is absent. */
+export const MISSING_LABEL = "missing";
+
+/**
+ * 1 when no series of the selector existed during the whole window, with the selector's equality
+ * labels and `missing="<metric name>"` (so a description can say what is absent); nothing otherwise.
+ * Only equality matchers survive absent_over_time(), so select the series by equality.
+ */
+export function missing(metric: MetricDef, matchers: Matchers | undefined, window: string): string {
+  return `label_replace(absent_over_time(${sel(metric, matchers)}[${window}]), "${MISSING_LABEL}", "${metric.name}", "", "")`;
+}

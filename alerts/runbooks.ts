@@ -9,7 +9,7 @@ import type { EnvironmentModel } from "../model/environments.js";
 import { dashboardUrl, environments } from "../model/environments.js";
 import { environmentDetails, environmentTable } from "../model/environment-table.js";
 import type { AlertDefinition, RunbookContent } from "./alert-def.js";
-import { alertDefinitions } from "./rules/index.js";
+import { alertDefinitions, alertExpr } from "./rules/index.js";
 import { buildDashboards } from "../dashboards/index.js";
 
 /** The section headings every alert runbook has, in order. */
@@ -60,7 +60,7 @@ export function renderRunbook(defs: readonly AlertDefinition[], env: Environment
     "",
     "The alert expression" + (defs.length > 1 ? "s" : "") + ":",
     "",
-    ...defs.flatMap((d) => ["```promql", d.expr, "```", ""]),
+    ...defs.flatMap((d) => ["```promql", alertExpr(d), "```", ""]),
     ...(content.queries ?? []).flatMap((q) => [`${q.purpose}:`, "", "```promql", q.promql, "```", ""]),
     ...content.commands.flatMap((c) => [`${c.purpose}:`, "", "```bash", c.command, "```", ""]),
     "## Mitigation",

@@ -3,10 +3,13 @@
  * (Google SRE workbook, chapter 5; the same shape Sloth and Pyrra generate):
  *   page:   1h/5m at 14.4x  or  6h/30m at 6x
  *   ticket: 1d/2h at 3x     or  3d/6h at 1x
- * Each SLO records its error ratio per window as `slo:sli_error:ratio_rate<window>{slo="<name>"}`;
- * the alerts compare those recordings with burn-rate x error budget.
+ * Each SLO records its error ratio per window as `slo:sli_error:ratio_rate<window>{slo="<name>"}`
+ * and its event rate (the ratio's denominator, per second) as `slo:sli_events:rate<window>`; the
+ * alerts compare the ratios with burn-rate x error budget, and only while the long window saw at
+ * least the SLO's minimum event rate (one error among ten requests an hour is not a burn).
  */
-import type { AlertDefinition, AlertExample, InputSeries, RecordingDefinition, RecordingExample, RunbookContent } from "./alert-def.js";
+import type { AlertDefinition, AlertExample, InputSeries, MinimumEvents, MissingInput, RecordingDefinition, RecordingExample, RunbookContent } from "./alert-def.js";
+import type { Incident } from "./incidents.js";
 import type { Severity } from "./severity.js";
 import { SEVERITY, TEAMS } from "./severity.js";
 import type { DashboardUid } from "../dashboards/uids.js";
@@ -32,6 +35,7 @@ export const BURN_RATE_FOR: Readonly<Partial<Record<Severity, string>>> = { crit
 export const SLO_WINDOWS: readonly string[] = [...new Set(BURN_RATE_WINDOWS.flatMap((w) => [w.short, w.long]))];
 
 export const sliErrorRecord = (window: string): string => `slo:sli_error:ratio_rate${window}`;
+export const sliEventsRecord = (window: string): string => `slo:sli_events:rate${window}`;
 
 /** An example traffic pattern for an SLO: input series with a given share of bad events. */
 export interface SloTraffic {
@@ -50,10 +54,24 @@ export interface SloDefinition {
   readonly description: string;
   /** PromQL for the share of bad events over a window (a sum over a sum). */
   readonly errorRatio: (window: string) => string;
+  /** The denominator of errorRatio and the least event rate at which a burn counts. */
+  readonly minEvents: MinimumEvents;
+  readonly incident: Incident;
+  readonly missingInput: MissingInput;
   readonly dashboards: readonly DashboardUid[];
   readonly runbook: RunbookContent;
-  /** Traffic burning the budget fast (pages and tickets), slowly (tickets only), and within budget (silent). */
-  readonly examples: { readonly fastBurn: SloTraffic; readonly slowBurn: SloTraffic; readonly withinBudget: SloTraffic };
+  /**
+   * Traffic burning the budget fast (pages and tickets), slowly (tickets only), and within budget
+   * (silent); one bad event at very low traffic (silent: below minEvents), and the same ratio at
+   * normal traffic (pages and tickets).
+   */
+  readonly examples: {
+    readonly fastBurn: SloTraffic;
+    readonly slowBurn: SloTraffic;
+    readonly withinBudget: SloTraffic;
+    readonly oneBadEventAtLowTraffic: SloTraffic;
+    readonly sameRatioAtNormalTraffic: SloTraffic;
+  };
   /** Steady traffic and the error ratio every window must record (promtool promql_expr_test compares floats
    * exactly, so pick ratios exact in binary, such as 0.25 or 0.5). */
   readonly recordingExample: { readonly input: readonly InputSeries[]; readonly ratio: number };
@@ -64,13 +82,17 @@ export function errorBudget(slo: SloDefinition): number {
 }
 
 export function sloRecordings(slo: SloDefinition): RecordingDefinition[] {
-  return SLO_WINDOWS.map((w) => ({ record: sliErrorRecord(w), expr: slo.errorRatio(w), labels: { slo: slo.name } }));
+  return SLO_WINDOWS.flatMap((w) => [
+    { record: sliErrorRecord(w), expr: slo.errorRatio(w), labels: { slo: slo.name } },
+    { record: sliEventsRecord(w), expr: slo.minEvents.rate(w), labels: { slo: slo.name } },
+  ]);
 }
 
+/** Both windows burn faster than the factor allows, and the long window saw enough events to judge. */
 function burnCondition(slo: SloDefinition, w: BurnRateWindow): string {
   const threshold = Number((w.factor * errorBudget(slo)).toPrecision(12));
-  const s = (window: string) => `${sliErrorRecord(window)}{slo="${slo.name}"}`;
-  return `(${s(w.long)} > ${threshold} and ${s(w.short)} > ${threshold})`;
+  const s = (record: string) => `${record}{slo="${slo.name}"}`;
+  return `(${s(sliErrorRecord(w.long))} > ${threshold} and ${s(sliErrorRecord(w.short))} > ${threshold} and ${s(sliEventsRecord(w.long))} > ${slo.minEvents.perSecond})`;
 }
 
 export function sloAlerts(slo: SloDefinition): AlertDefinition[] {
@@ -90,6 +112,16 @@ export function sloAlerts(slo: SloDefinition): AlertDefinition[] {
     },
     { name: "slow burn only tickets", at: "70m", input: slow.input, fires: [{ labels: { ...sloLabel, severity: SEVERITY.warning }, description: slow.description ?? "" }] },
     { name: "within budget stays silent", at: "70m", input: slo.examples.withinBudget.input, fires: [] },
+    { name: "one error at very low traffic stays silent", at: "70m", input: slo.examples.oneBadEventAtLowTraffic.input, fires: [] },
+    {
+      name: "the same ratio at normal traffic fires (page and ticket)",
+      at: "70m",
+      input: slo.examples.sameRatioAtNormalTraffic.input,
+      fires: [
+        { labels: { ...sloLabel, severity: SEVERITY.critical }, description: slo.examples.sameRatioAtNormalTraffic.description ?? "" },
+        { labels: { ...sloLabel, severity: SEVERITY.warning }, description: slo.examples.sameRatioAtNormalTraffic.description ?? "" },
+      ],
+    },
   ];
   return severities.map((severity, i) => ({
     name: slo.alertName,
@@ -99,6 +131,8 @@ export function sloAlerts(slo: SloDefinition): AlertDefinition[] {
     ...(BURN_RATE_FOR[severity] ? { for: BURN_RATE_FOR[severity] } : {}),
     severity,
     team: TEAMS.platform,
+    incident: slo.incident,
+    ...(severity === SEVERITY.critical ? { missingInput: slo.missingInput } : {}),
     summary: slo.summary,
     description: slo.description,
     dashboards: slo.dashboards,

@@ -20,4 +20,17 @@ export const THRESHOLDS = {
   replicationLagSeconds: 60,
   /** Recovery point objective: the newest backup may be at most this old, in seconds. */
   rpoSeconds: 3600,
+  /**
+   * How long an input series of a critical alert may be absent before the absence itself fires
+   * (absent_over_time window): long enough for an exporter restart or a missed scrape.
+   */
+  missingInputWindow: "10m",
+  /** Every worker of a job type unavailable for this long fires. */
+  workersUnavailableFor: "5m",
+  /** A work queue holding messages with no consumer for this long fires. */
+  noConsumersFor: "5m",
+  /** The oldest due job of a type waiting longer than this, in seconds, is a stall, however small its queue. */
+  oldestWaitingSeconds: 1800,
+  /** ...for this long (one slow scrape is not a stall). */
+  stalledFor: "2m",
 } as const;

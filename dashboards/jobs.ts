@@ -1,4 +1,4 @@
-/** Jobs dashboard: queue depth, processing time, success/failure, retries, dead letters, worker utilization. */
+/** Jobs dashboard: queue depth, oldest waiting job, processing time, success/failure, retries, dead letters, worker utilization. */
 import { PanelBuilder as TimeseriesBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
 import {
   jobProcessingDuration,
@@ -7,6 +7,7 @@ import {
   jobsDeadLetteredTotal,
   jobsFailedTotal,
   jobsInFlight,
+  jobsOldestWaitingSeconds,
   jobsOutboxPending,
   jobsQueueDepth,
   jobsRetriesTotal,
@@ -36,6 +37,12 @@ export function jobsDashboard(): DashboardJson {
         description: "Messages ready in each job queue, as the application reads it from the broker. Alerts warn above 1000 for 15 minutes.",
         unit: "short",
         queries: [{ expr: `max by (queue) (${sel(jobsQueueDepth)})`, legend: "{{queue}}" }],
+      }),
+      panel(new TimeseriesBuilder(), {
+        title: "Oldest waiting job",
+        description: "How long the oldest job due to run has waited, by type (from the jobs table). A queue that does not move shows here whatever its depth; above 30 minutes pages for the main-path types.",
+        unit: "s",
+        queries: [{ expr: `max by (type) (${sel(jobsOldestWaitingSeconds)})`, legend: "{{type}}" }],
       }),
       panel(new TimeseriesBuilder(), {
         title: "RabbitMQ ready and unacked",

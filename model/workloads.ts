@@ -17,8 +17,18 @@ export const WORKLOADS = {
   restoreDrillCronJob: "restore-drill",
 } as const;
 
+/**
+ * The Deployment of the workers of one job type, `worker-<type>` as a DNS label (source_check ->
+ * worker-source-check); its pods are named `<deployment>-<replicaset hash>-<pod hash>`.
+ */
+export function workerDeployment(type: string): string {
+  return `${WORKLOADS.worker}-${type.toLowerCase().replace(/[^a-z0-9-]+/g, "-")}`;
+}
+
 /** Prometheus scrape job of the API pods (the Kubernetes Service name). */
 export const API_SCRAPE_JOB = "api";
+/** Prometheus scrape job of every worker pod (the headless `worker` Service's name). */
+export const WORKER_SCRAPE_JOB = WORKLOADS.worker;
 /** Blackbox exporter job: it probes the environment's public API and frontend URLs. */
 export const BLACKBOX_JOB = "blackbox-http";
 

@@ -81,6 +81,13 @@ export const jobsDeadLetterSize = defineMetric({
   labelNames: ["type"],
   source: "api",
 });
+export const jobsOldestWaitingSeconds = defineMetric({
+  name: "jobs_oldest_waiting_seconds",
+  help: "Seconds the oldest waiting job has waited since it became due (pending since its last state change, or failed with its retry due since run_at), by job type; 0 when none waits. Read from the jobs table at scrape time.",
+  type: "gauge",
+  labelNames: ["type"],
+  source: "api+worker",
+});
 export const jobProcessingDuration = defineMetric({
   name: "job_processing_duration_seconds",
   help: "Time a job handler ran, in seconds, by job type and outcome (success or failure).",
@@ -255,6 +262,7 @@ export const APP_METRICS = [
   jobsRetriesTotal,
   jobsDeadLetteredTotal,
   jobsDeadLetterSize,
+  jobsOldestWaitingSeconds,
   jobProcessingDuration,
   jobsInFlight,
   workerBusySecondsTotal,

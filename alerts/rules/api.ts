@@ -4,7 +4,9 @@ import { dbQueryDuration, httpRequestsTotal, httpRequestDuration } from "../../s
 import { up, probeSuccess } from "../../services/metrics-exporters.js";
 import type { AlertDefinition } from "../alert-def.js";
 import { API_SCRAPE_JOB, BLACKBOX_JOB } from "../../model/workloads.js";
-import { bucket, bucketInput, count, input, sel } from "../promql.js";
+import type { MissingInput } from "../alert-def.js";
+import { MISSING_LABEL, bucket, bucketInput, count, input, missing, sel } from "../promql.js";
+import { INCIDENTS } from "../incidents.js";
 import { SEVERITY, TEAMS } from "../severity.js";
 import { THRESHOLDS } from "../thresholds.js";
 import { DASHBOARD_UIDS } from "../../dashboards/uids.js";
@@ -14,6 +16,16 @@ const route = { method: "GET", route: "/v1/products" } as const;
 
 /** Total API request rate over a window: the denominator of every API ratio and the idle guard. */
 export const apiRequestRate = (window: string): string => `sum(rate(${sel(httpRequestsTotal)}[${window}]))`;
+/** Requests the latency histogram measured, per second: the latency ratios' denominator. */
+export const measuredRequestRate = (window: string): string => `sum(rate(${count(httpRequestDuration)}[${window}]))`;
+
+/** The request series vanish only when no API target is scraped, and then ApiUnavailable fires. */
+const requestSeriesMissing: MissingInput = {
+  kind: "covered",
+  by: "ApiUnavailable",
+  decision:
+    "No request series means no request was served: no errors is the right reading and the rule stays quiet; if they are gone because no API target is scraped, ApiUnavailable fires (`sum(up) or vector(0)`).",
+};
 
 export function apiAlerts(env: EnvironmentModel): AlertDefinition[] {
   const ns = env.namespace;
@@ -22,27 +34,42 @@ export function apiAlerts(env: EnvironmentModel): AlertDefinition[] {
   const probeSel = sel(probeSuccess, { job: BLACKBOX_JOB, instance: probeUrl });
   const upInput = (pod: string, values: string) => input(up, { job: API_SCRAPE_JOB, namespace: ns, pod }, values);
   const probeInput = (values: string) => input(probeSuccess, { job: BLACKBOX_JOB, instance: probeUrl }, values);
+  const W = T.missingInputWindow;
   const unavailableDescription = `The API has had no healthy scrape target, or the external probe of ${probeUrl} has failed, for more than 1 minute.`;
+  const probeMissingDescription = `No result from the external probe of ${probeUrl} for ${W}: the blackbox exporter or its Probe is gone, so nobody can tell whether users reach the API.`;
   const reqs = (status: string, values: string) => input(httpRequestsTotal, { ...route, status_code: status }, values);
 
   return [
     {
       name: "ApiUnavailable",
-      expr: `((sum(${upSel}) or vector(0)) == 0) or (max(${probeSel}) == 0)`,
+      expr: `((sum(${upSel}) or vector(0)) == 0) or (max(${probeSel}) == 0) or ${missing(probeSuccess, { job: BLACKBOX_JOB, instance: probeUrl }, W)}`,
       for: "1m",
       severity: SEVERITY.critical,
       team: TEAMS.platform,
+      incident: INCIDENTS.productService,
+      missingInput: {
+        kind: "fires",
+        decision: `No \`up\` series for job \`${API_SCRAPE_JOB}\` (no target discovered: the Service or ServiceMonitor is gone) reads as 0 healthy targets (\`or vector(0)\`) and fires; no probe result for ${W} (blackbox exporter or Probe gone) fires too, because the external view is lost.`,
+      },
       summary: "The API is unavailable.",
-      description: unavailableDescription,
+      description: `{{ if $labels.missing }}${probeMissingDescription}{{ else }}${unavailableDescription}{{ end }}`,
       dashboards: [DASHBOARD_UIDS.api, DASHBOARD_UIDS.infrastructure],
       examples: [
         { name: "every API target down", at: "5m", input: [upInput("api-1", "1 1 0 0 0 0 0"), probeInput("1x6")], fires: [{ description: unavailableDescription }] },
+        { name: "no API target at all (input missing) fires", at: "5m", input: [probeInput("1x6")], fires: [{ description: unavailableDescription }], missingInput: true },
+        {
+          name: "no probe result (input missing) fires",
+          at: "15m",
+          input: [upInput("api-1", "1x15")],
+          fires: [{ labels: { job: BLACKBOX_JOB, instance: probeUrl, [MISSING_LABEL]: probeSuccess.name }, description: probeMissingDescription }],
+          missingInput: true,
+        },
         { name: "external probe fails", at: "5m", input: [upInput("api-1", "1x6"), probeInput("1 1 0 0 0 0 0")], fires: [{ description: unavailableDescription }] },
         { name: "one of two pods down stays silent", at: "5m", input: [upInput("api-1", "1x6"), upInput("api-2", "0x6"), probeInput("1x6")], fires: [] },
         { name: "a single failed probe stays silent", at: "5m", input: [upInput("api-1", "1x6"), probeInput("1 1 1 1 0 1 1")], fires: [] },
       ],
       runbook: {
-        whatIsHappening: `Either no API pod is being scraped as healthy (\`up\` is 0 or absent for job \`${API_SCRAPE_JOB}\`), or the blackbox exporter cannot reach ${probeUrl} from outside the cluster.`,
+        whatIsHappening: `Either no API pod is being scraped as healthy (\`up\` is 0 or absent for job \`${API_SCRAPE_JOB}\`), or the blackbox exporter cannot reach ${probeUrl} from outside the cluster, or the probe has reported nothing for ${W} (the description says which; then restore the blackbox exporter or its Probe before trusting that the API is up).`,
         impact: "Users and the store integration cannot use the API: imports, reviews and pushes stop.",
         queries: [
           { purpose: "Healthy API targets", promql: `sum(${upSel})` },
@@ -65,10 +92,13 @@ export function apiAlerts(env: EnvironmentModel): AlertDefinition[] {
     },
     {
       name: "ApiHighErrorRate",
-      expr: `(sum(rate(${sel(httpRequestsTotal, 'status_code=~"5.."')}[5m])) / ${apiRequestRate("5m")} > ${T.errorRatio}) and ${apiRequestRate("5m")} > ${T.minRequestRate}`,
+      expr: `sum(rate(${sel(httpRequestsTotal, 'status_code=~"5.."')}[5m])) / ${apiRequestRate("5m")} > ${T.errorRatio}`,
+      minEvents: { rate: apiRequestRate, window: "5m", perSecond: T.minRequestRate },
       for: "5m",
       severity: SEVERITY.critical,
       team: TEAMS.platform,
+      incident: INCIDENTS.productService,
+      missingInput: requestSeriesMissing,
       summary: "More than 5% of API requests fail.",
       description: "{{ $value | humanizePercentage }} of API requests failed with a 5xx status over the last 5 minutes.",
       dashboards: [DASHBOARD_UIDS.api],
@@ -76,6 +106,9 @@ export function apiAlerts(env: EnvironmentModel): AlertDefinition[] {
         { name: "10% errors fires", at: "15m", input: [reqs("200", "0+90x20"), reqs("500", "0+10x20")], fires: [{ description: "10% of API requests failed with a 5xx status over the last 5 minutes." }] },
         { name: "3% errors stays silent", at: "15m", input: [reqs("200", "0+97x20"), reqs("500", "0+3x20")], fires: [] },
         { name: "idle API with one failure stays silent", at: "15m", input: [reqs("200", "0+1x20"), reqs("500", "0+1x20")], fires: [] },
+        // One request a minute, one in ten failing: 10%, but too little traffic to judge.
+        { name: "one error at very low traffic stays silent", at: "15m", input: [reqs("200", "0+0.9x20"), reqs("500", "0+0.1x20")], fires: [] },
+        { name: "the same ratio at normal traffic fires", at: "15m", input: [reqs("200", "0+540x20"), reqs("500", "0+60x20")], fires: [{ description: "10% of API requests failed with a 5xx status over the last 5 minutes." }] },
       ],
       runbook: {
         whatIsHappening: `More than ${T.errorRatio * 100}% of API requests returned a 5xx status for 5 minutes (and the API is not idle).`,
@@ -99,6 +132,8 @@ export function apiAlerts(env: EnvironmentModel): AlertDefinition[] {
       for: "2m",
       severity: SEVERITY.critical,
       team: TEAMS.platform,
+      incident: INCIDENTS.productService,
+      missingInput: requestSeriesMissing,
       summary: "The API returns more than 10 HTTP 500 responses per minute.",
       description: "The API returned {{ $value | humanize }} HTTP 500 responses per minute over the last 5 minutes.",
       dashboards: [DASHBOARD_UIDS.api],
@@ -118,7 +153,8 @@ export function apiAlerts(env: EnvironmentModel): AlertDefinition[] {
     },
     {
       name: "ApiHighLatencyP95",
-      expr: `histogram_quantile(0.95, sum by (le) (rate(${bucket(httpRequestDuration)}[5m]))) > ${T.latencyP95Seconds} and sum(rate(${count(httpRequestDuration)}[5m])) > ${T.minRequestRate}`,
+      expr: `histogram_quantile(0.95, sum by (le) (rate(${bucket(httpRequestDuration)}[5m]))) > ${T.latencyP95Seconds}`,
+      minEvents: { rate: measuredRequestRate, window: "5m", perSecond: T.minRequestRate },
       for: "10m",
       severity: SEVERITY.warning,
       team: TEAMS.platform,

@@ -4,7 +4,8 @@ import { dbQueryDuration, dependencyUp } from "../../services/metrics.js";
 import { awsRdsReplicaLagMaximum, pgStatActivityCount, pgSettingsMaxConnections, pgUp } from "../../services/metrics-exporters.js";
 import type { AlertDefinition } from "../alert-def.js";
 
-import { bucket, bucketInput, input, sel } from "../promql.js";
+import { MISSING_LABEL, bucket, bucketInput, input, missing, sel } from "../promql.js";
+import { INCIDENTS } from "../incidents.js";
 import { SEVERITY, TEAMS } from "../severity.js";
 import { THRESHOLDS } from "../thresholds.js";
 import { DASHBOARD_UIDS } from "../../dashboards/uids.js";
@@ -17,6 +18,11 @@ export function databaseAlerts(env: EnvironmentModel): AlertDefinition[] {
   const ns = env.namespace;
   const lag = `max by (dbinstance_identifier) (${sel(awsRdsReplicaLagMaximum)})`;
   const q = { model: "Product", operation: "findMany" } as const;
+  const W = T.missingInputWindow;
+  /** Only an environment with a read replica has a lag to report (infra configures the exporter for it). */
+  const hasReplica = env.config.rds.readReplica;
+  const lagDescription = "Replica {{ $labels.dbinstance_identifier }} reports a replica lag of {{ $value | humanizeDuration }} (a negative lag means replication is not running).";
+  const lagMissingDescription = `No replica lag has been reported for ${W}: the CloudWatch exporter is down or the read replica is gone, so a stopped replication would go unseen.`;
   return [
     {
       name: "DatabaseConnectionFailed",
@@ -24,6 +30,12 @@ export function databaseAlerts(env: EnvironmentModel): AlertDefinition[] {
       for: "2m",
       severity: SEVERITY.critical,
       team: TEAMS.platform,
+      incident: INCIDENTS.productService,
+      missingInput: {
+        kind: "covered",
+        by: "ApiUnavailable",
+        decision: `Two independent inputs: without \`${pgUp.name}\` (postgres_exporter down) the processes' own \`${dependencyUp.name}\` still fires it; \`${dependencyUp.name}\` disappears only with the API and worker processes themselves, and then ApiUnavailable (and JobWorkersUnavailable) fire.`,
+      },
       summary: "The database cannot be reached.",
       description: "{{ if $labels.job }}Processes of job {{ $labels.job }} cannot reach PostgreSQL.{{ else }}postgres_exporter cannot connect to PostgreSQL.{{ end }}",
       dashboards: [DASHBOARD_UIDS.database],
@@ -47,6 +59,13 @@ export function databaseAlerts(env: EnvironmentModel): AlertDefinition[] {
           fires: [],
         },
         { name: "a one-minute blip stays silent", at: "5m", input: [input(pgUp, {}, "1 1 1 0 1 1")], fires: [] },
+        {
+          name: "postgres_exporter gone (input missing) while an API process loses postgres fires",
+          at: "5m",
+          input: [input(dependencyUp, { dependency: "postgres", job: "api", pod: "api-1" }, "0x6")],
+          fires: [{ labels: { job: "api" }, description: "Processes of job api cannot reach PostgreSQL." }],
+          missingInput: true,
+        },
       ],
       runbook: {
         whatIsHappening: `An application process reports \`${sel(dependencyUp, { dependency: "postgres" })} == 0\`, or postgres_exporter cannot connect (\`${sel(pgUp)} == 0\`), for 2 minutes.`,
@@ -71,20 +90,29 @@ export function databaseAlerts(env: EnvironmentModel): AlertDefinition[] {
     },
     {
       name: "DatabaseReplicationUnhealthy",
-      expr: `(${lag} > ${T.replicationLagSeconds}) or (${lag} < 0)`,
+      expr: `(${lag} > ${T.replicationLagSeconds}) or (${lag} < 0)` + (hasReplica ? ` or ${missing(awsRdsReplicaLagMaximum, undefined, W)}` : ""),
       for: "5m",
       severity: SEVERITY.critical,
       team: TEAMS.platform,
-      summary: "Database replication is failing or lagging.",
-      description: "Replica {{ $labels.dbinstance_identifier }} reports a replica lag of {{ $value | humanizeDuration }} (a negative lag means replication is not running).",
+      incident: INCIDENTS.dataProtection,
+      missingInput: hasReplica
+        ? { kind: "fires", decision: `No replica lag for ${W} (the CloudWatch exporter is down, or the replica was deleted) fires: the DR copy cannot be shown to be current.` }
+        : { kind: "not-deployed", decision: `This environment has no read replica (platform:rds.readReplica is false): there is no lag to report, and its absence means nothing.` },
+      summary: "Database replication is failing, lagging or not reported.",
+      description: hasReplica ? `{{ if $labels.${MISSING_LABEL} }}${lagMissingDescription}{{ else }}${lagDescription}{{ end }}` : lagDescription,
       dashboards: [DASHBOARD_UIDS.database],
       examples: [
+        ...(hasReplica
+          ? [
+              { name: "no replica lag reported (input missing) fires", at: "20m", input: [], fires: [{ labels: { [MISSING_LABEL]: awsRdsReplicaLagMaximum.name }, description: lagMissingDescription }], missingInput: true },
+            ]
+          : []),
         { name: "two minutes of lag fires", at: "10m", input: [input(awsRdsReplicaLagMaximum, { dbinstance_identifier: "pp-replica" }, "120x10")], fires: [{ labels: { dbinstance_identifier: "pp-replica" }, description: "Replica pp-replica reports a replica lag of 2m 0s (a negative lag means replication is not running)." }] },
         { name: "stopped replication fires", at: "10m", input: [input(awsRdsReplicaLagMaximum, { dbinstance_identifier: "pp-replica" }, "-1x10")], fires: [{ labels: { dbinstance_identifier: "pp-replica" }, description: "Replica pp-replica reports a replica lag of -1s (a negative lag means replication is not running)." }] },
         { name: "five seconds of lag stays silent", at: "10m", input: [input(awsRdsReplicaLagMaximum, { dbinstance_identifier: "pp-replica" }, "5x10")], fires: [] },
       ],
       runbook: {
-        whatIsHappening: `CloudWatch reports a ReplicaLag above ${T.replicationLagSeconds}s, or a negative value (replication stopped), for the cross-region read replica.`,
+        whatIsHappening: `CloudWatch reports a ReplicaLag above ${T.replicationLagSeconds}s, or a negative value (replication stopped), for the cross-region read replica${hasReplica ? `, or no lag at all for ${W} (the CloudWatch exporter is down or the replica is gone)` : ""}.`,
         impact: "The DR replica is stale: a regional failover now would lose the lagging data (RPO at risk). Reads served from the replica are stale.",
         queries: [{ purpose: "Replica lag over time", promql: lag }],
         commands: [

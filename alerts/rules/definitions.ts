@@ -9,6 +9,7 @@ import { jobAlerts } from "./jobs.js";
 import { platformAlerts } from "./platform.js";
 import { apiSlos } from "./slo-api.js";
 import { watchdogAlerts } from "./watchdog.js";
+import { workerAlerts } from "./workers.js";
 
 export function definitionGroups(env: EnvironmentModel): DefinitionGroup[] {
   const slos = apiSlos(env);
@@ -24,6 +25,7 @@ export function definitionGroups(env: EnvironmentModel): DefinitionGroup[] {
     { name: "product-platform.backups", alerts: backupAlerts(env) },
     { name: "product-platform.platform", alerts: platformAlerts(env) },
     { name: "product-platform.jobs", alerts: jobAlerts(env) },
+    { name: "product-platform.workers", alerts: workerAlerts(env) },
     { name: "product-platform.meta", alerts: watchdogAlerts() },
   ];
 }

@@ -34,13 +34,14 @@ const workerUtilization = `sum by (type) (rate(${sel(workerBusySecondsTotal)}[5m
 
 export function jobAlerts(env: EnvironmentModel): AlertDefinition[] {
   const ns = env.namespace;
-  const importStarted = `sum(rate(${sel(jobsStartedTotal, { type: "import" })}[15m]))`;
-  const sourceChecks = `sum(rate(${sel(sourceChecksTotal)}[30m]))`;
+  const importStarted = (window: string) => `sum(rate(${sel(jobsStartedTotal, { type: "import" })}[${window}]))`;
+  const sourceChecks = (window: string) => `sum(rate(${sel(sourceChecksTotal)}[${window}]))`;
   const dlqApi = (token: string) => `curl -s -H "Authorization: Bearer ${token}" ${env.urls.api}/v1/admin/dead-jobs`;
   return [
     {
       name: "ImportJobFailureRateHigh",
-      expr: `(sum(rate(${sel(jobsFailedTotal, { type: "import" })}[15m])) / ${importStarted} > ${T.importFailureRatio}) and ${importStarted} > ${T.minJobRate}`,
+      expr: `sum(rate(${sel(jobsFailedTotal, { type: "import" })}[15m])) / ${importStarted("15m")} > ${T.importFailureRatio}`,
+      minEvents: { rate: importStarted, window: "15m", perSecond: T.minJobRate },
       for: "15m",
       severity: SEVERITY.warning,
       team: TEAMS.platform,
@@ -49,6 +50,9 @@ export function jobAlerts(env: EnvironmentModel): AlertDefinition[] {
       dashboards: [DASHBOARD_UIDS.jobs, DASHBOARD_UIDS.business],
       examples: [
         { name: "20% failures fires", at: "35m", input: [input(jobsStartedTotal, { type: "import" }, "0+10x40"), input(jobsFailedTotal, { type: "import" }, "0+2x40")], fires: [{ description: "20% of import job attempts failed over the last 15 minutes." }] },
+        // Six imports an hour, one in five failing: 20%, but too few attempts to judge.
+        { name: "one error at very low traffic stays silent", at: "35m", input: [input(jobsStartedTotal, { type: "import" }, "0+0.1x40"), input(jobsFailedTotal, { type: "import" }, "0+0.02x40")], fires: [] },
+        { name: "the same ratio at normal traffic fires", at: "35m", input: [input(jobsStartedTotal, { type: "import" }, "0+60x40"), input(jobsFailedTotal, { type: "import" }, "0+12x40")], fires: [{ description: "20% of import job attempts failed over the last 15 minutes." }] },
         { name: "5% failures stays silent", at: "35m", input: [input(jobsStartedTotal, { type: "import" }, "0+10x40"), input(jobsFailedTotal, { type: "import" }, "0+0.5x40")], fires: [] },
         { name: "failures of another job type stay silent", at: "35m", input: [input(jobsStartedTotal, { type: "image" }, "0+10x40"), input(jobsFailedTotal, { type: "image" }, "0+5x40")], fires: [] },
       ],
@@ -197,7 +201,8 @@ export function jobAlerts(env: EnvironmentModel): AlertDefinition[] {
     },
     {
       name: "SourceCheckSuccessRateFalling",
-      expr: `(sum(rate(${sel(sourceChecksTotal, 'outcome!="error"')}[30m])) / ${sourceChecks} < ${T.sourceCheckSuccessRatio}) and ${sourceChecks} > ${T.minJobRate}`,
+      expr: `sum(rate(${sel(sourceChecksTotal, 'outcome!="error"')}[30m])) / ${sourceChecks("30m")} < ${T.sourceCheckSuccessRatio}`,
+      minEvents: { rate: sourceChecks, window: "30m", perSecond: T.minJobRate },
       for: "30m",
       severity: SEVERITY.warning,
       team: TEAMS.platform,
@@ -208,6 +213,9 @@ export function jobAlerts(env: EnvironmentModel): AlertDefinition[] {
         { name: "70% success fires", at: "70m", input: [input(sourceChecksTotal, { outcome: "available" }, "0+7x80"), input(sourceChecksTotal, { outcome: "error" }, "0+3x80")], fires: [{ description: "Only 70% of source checks completed without error over the last 30 minutes." }] },
         { name: "gone products are a successful check", at: "70m", input: [input(sourceChecksTotal, { outcome: "available" }, "0+5x80"), input(sourceChecksTotal, { outcome: "gone" }, "0+5x80")], fires: [] },
         { name: "95% success stays silent", at: "70m", input: [input(sourceChecksTotal, { outcome: "available" }, "0+19x80"), input(sourceChecksTotal, { outcome: "error" }, "0+1x80")], fires: [] },
+        // Six checks an hour, 70% of them successful, but too few to judge.
+        { name: "one error at very low traffic stays silent", at: "70m", input: [input(sourceChecksTotal, { outcome: "available" }, "0+0.07x80"), input(sourceChecksTotal, { outcome: "error" }, "0+0.03x80")], fires: [] },
+        { name: "the same ratio at normal traffic fires", at: "70m", input: [input(sourceChecksTotal, { outcome: "available" }, "0+420x80"), input(sourceChecksTotal, { outcome: "error" }, "0+180x80")], fires: [{ description: "Only 70% of source checks completed without error over the last 30 minutes." }] },
       ],
       runbook: {
         whatIsHappening: `Less than ${T.sourceCheckSuccessRatio * 100}% of source checks completed without error (outcome other than \`error\`) for 30 minutes.`,

@@ -13,7 +13,8 @@ import {
 } from "../../services/metrics-exporters.js";
 import type { AlertDefinition } from "../alert-def.js";
 import { BLACKBOX_JOB, WORKLOADS } from "../../model/workloads.js";
-import { input, sel } from "../promql.js";
+import { MISSING_LABEL, input, missing, sel } from "../promql.js";
+import { INCIDENTS } from "../incidents.js";
 import { SEVERITY, TEAMS } from "../severity.js";
 import { THRESHOLDS } from "../thresholds.js";
 import { DASHBOARD_UIDS } from "../../dashboards/uids.js";
@@ -35,41 +36,67 @@ export function platformAlerts(env: EnvironmentModel): AlertDefinition[] {
   const frontendUrl = env.urls.frontendProbe;
   const cpuIdle = (values: string) => input(nodeCpuSecondsTotal, { instance: "node-1", cpu: "0", mode: "idle" }, values);
   const fsLabels = { instance: "node-1", device: "/dev/nvme0n1p1", fstype: "ext4", mountpoint: "/" } as const;
+  const W = T.missingInputWindow;
+  const frontendProbe = { job: BLACKBOX_JOB, instance: frontendUrl };
+  const rolloutDescription = `Rollout ${ns}/${WORKLOADS.api} is degraded (canary aborted or progress deadline exceeded) or has no available replica.`;
+  const rolloutMissingDescription = `No state of Rollout ${ns}/${WORKLOADS.api} has been reported for ${W}: the Argo Rollouts controller is down or the Rollout is gone, so a failed deployment would go unseen.`;
+  const probeMissingDescription = `No result from the external probe of ${frontendUrl} for ${W}: the blackbox exporter or its Probe is gone, so nobody can tell whether users can load the frontend.`;
+  /** The background every example starts from: a healthy rollout and a passing frontend probe. */
+  const healthyRollout = [input(rolloutInfoReplicasDesired, apiRollout, "2x15"), input(rolloutInfoReplicasAvailable, apiRollout, "2x15")];
+  const healthyProbe = input(probeSuccess, frontendProbe, "1x15");
   return [
     {
       name: "FrontendDeploymentFailed",
       expr:
         `(max by (namespace, name) (${sel(rolloutInfo, { namespace: ns, name: WORKLOADS.api, phase: "Degraded" })}) == 1)` +
         ` or (max by (namespace, name) (${sel(rolloutInfoReplicasDesired, apiRollout)}) > 0 and max by (namespace, name) (${sel(rolloutInfoReplicasAvailable, apiRollout)}) == 0)` +
-        ` or (max by (instance) (${sel(probeSuccess, { job: BLACKBOX_JOB, instance: frontendUrl })}) == 0)`,
+        ` or (max by (instance) (${sel(probeSuccess, frontendProbe)}) == 0)` +
+        ` or ${missing(rolloutInfoReplicasDesired, apiRollout, W)} or ${missing(probeSuccess, frontendProbe, W)}`,
       for: "5m",
       severity: SEVERITY.critical,
       team: TEAMS.platform,
+      incident: INCIDENTS.productService,
+      missingInput: {
+        kind: "fires",
+        decision: `No state of the API's Rollout for ${W} (Argo Rollouts controller down, Rollout renamed) fires, and so does no frontend probe result for ${W} (blackbox exporter or Probe gone): either way a failed deployment would go unseen.`,
+      },
       summary: "A user-facing deployment failed.",
-      description: "{{ if $labels.name }}Rollout {{ $labels.namespace }}/{{ $labels.name }} is degraded (canary aborted or progress deadline exceeded) or has no available replica.{{ else }}The frontend at {{ $labels.instance }} fails its external probe.{{ end }}",
+      description:
+        `{{ if $labels.${MISSING_LABEL} }}{{ if $labels.name }}${rolloutMissingDescription}{{ else }}${probeMissingDescription}{{ end }}` +
+        "{{ else if $labels.name }}Rollout {{ $labels.namespace }}/{{ $labels.name }} is degraded (canary aborted or progress deadline exceeded) or has no available replica.{{ else }}The frontend at {{ $labels.instance }} fails its external probe.{{ end }}",
       dashboards: [DASHBOARD_UIDS.infrastructure, DASHBOARD_UIDS.api],
       examples: [
         {
           name: "a degraded API rollout fires",
           at: "10m",
-          input: [
-            input(rolloutInfo, { namespace: ns, name: WORKLOADS.api, strategy: "canary", phase: "Degraded" }, "1x10"),
-            input(rolloutInfoReplicasDesired, apiRollout, "2x10"),
-            input(rolloutInfoReplicasAvailable, apiRollout, "2x10"),
-          ],
-          fires: [{ labels: apiRollout, description: `Rollout ${ns}/${WORKLOADS.api} is degraded (canary aborted or progress deadline exceeded) or has no available replica.` }],
+          input: [input(rolloutInfo, { namespace: ns, name: WORKLOADS.api, strategy: "canary", phase: "Degraded" }, "1x10"), ...healthyRollout, healthyProbe],
+          fires: [{ labels: apiRollout, description: rolloutDescription }],
         },
         {
           name: "no available API replica fires",
           at: "10m",
-          input: [input(rolloutInfoReplicasDesired, apiRollout, "2x10"), input(rolloutInfoReplicasAvailable, apiRollout, "0x10")],
-          fires: [{ labels: apiRollout, description: `Rollout ${ns}/${WORKLOADS.api} is degraded (canary aborted or progress deadline exceeded) or has no available replica.` }],
+          input: [input(rolloutInfoReplicasDesired, apiRollout, "2x10"), input(rolloutInfoReplicasAvailable, apiRollout, "0x10"), healthyProbe],
+          fires: [{ labels: apiRollout, description: rolloutDescription }],
         },
         {
           name: "a broken frontend release fires",
           at: "10m",
-          input: [input(probeSuccess, { job: BLACKBOX_JOB, instance: frontendUrl }, "1 1 0x8")],
+          input: [input(probeSuccess, frontendProbe, "1 1 0x8"), ...healthyRollout],
           fires: [{ labels: { instance: frontendUrl }, description: `The frontend at ${frontendUrl} fails its external probe.` }],
+        },
+        {
+          name: "no rollout state (input missing: Argo Rollouts controller down) fires",
+          at: "20m",
+          input: [input(probeSuccess, frontendProbe, "1x20")],
+          fires: [{ labels: { ...apiRollout, [MISSING_LABEL]: rolloutInfoReplicasDesired.name }, description: rolloutMissingDescription }],
+          missingInput: true,
+        },
+        {
+          name: "no frontend probe result (input missing) fires",
+          at: "20m",
+          input: [input(rolloutInfoReplicasDesired, apiRollout, "2x20"), input(rolloutInfoReplicasAvailable, apiRollout, "2x20")],
+          fires: [{ labels: { ...frontendProbe, [MISSING_LABEL]: probeSuccess.name }, description: probeMissingDescription }],
+          missingInput: true,
         },
         {
           name: "a canary in progress stays silent",
@@ -84,7 +111,7 @@ export function platformAlerts(env: EnvironmentModel): AlertDefinition[] {
         },
       ],
       runbook: {
-        whatIsHappening: `The user-facing tier did not deploy cleanly, for 5 minutes: the API's Argo Rollout \`${WORKLOADS.api}\` is Degraded (the canary analysis on the 5xx ratio aborted it, or it exceeded its progress deadline) or has no available replica, or the frontend (static site on CloudFront) at ${frontendUrl} fails the blackbox probe, usually after a bad upload or invalidation.`,
+        whatIsHappening: `The user-facing tier did not deploy cleanly, for 5 minutes: the API's Argo Rollout \`${WORKLOADS.api}\` is Degraded (the canary analysis on the 5xx ratio aborted it, or it exceeded its progress deadline) or has no available replica, or the frontend (static site on CloudFront) at ${frontendUrl} fails the blackbox probe, usually after a bad upload or invalidation. It also fires when either signal has been missing for ${W} (the Argo Rollouts controller or the blackbox exporter stopped reporting): the description says which.`,
         impact: "A release did not reach users, or users cannot load the frontend or use the API.",
         queries: [
           { purpose: "Rollout phase", promql: sel(rolloutInfo, { namespace: ns, name: WORKLOADS.api }) },

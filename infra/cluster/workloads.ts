@@ -25,7 +25,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { DATABASE_COMPONENTS, DATABASE_ROLES, rolePasswordEnv } from "../../model/database-roles.js";
 import type { DatabaseComponent } from "../../model/database-roles.js";
-import { APP_PORT, METRICS_PORT, WORKLOADS } from "../../model/workloads.js";
+import { APP_PORT, METRICS_PORT, WORKLOADS, workerDeployment } from "../../model/workloads.js";
 import { OPS_COMMANDS } from "../../ops/commands.js";
 import { workQueue } from "../../services/jobs/topology.js";
 import { httpRequestsTotal } from "../../services/metrics.js";
@@ -328,7 +328,7 @@ export function workloads(ctx: ClusterContext, args: WorkloadsArgs): Workloads {
   new k8s.policy.v1.PodDisruptionBudget(name("pdb-api"), { metadata: meta(cfg, WORKLOADS.api, namespace, apiLabels), spec: { minAvailable: 1, selector: { matchLabels: apiLabels } } }, base);
 
   // ---- workers: one Deployment per job type, scaled by KEDA on its queue's length
-  const workerLabels = (type: WorkerType) => ({ "app.kubernetes.io/name": `${WORKLOADS.worker}-${dnsLabel(type)}`, "app.kubernetes.io/component": "worker", "jobs.platform/type": type });
+  const workerLabels = (type: WorkerType) => ({ "app.kubernetes.io/name": workerDeployment(type), "app.kubernetes.io/component": "worker", "jobs.platform/type": type });
   new k8s.core.v1.Service(
     name("svc-worker"),
     {

@@ -1,7 +1,7 @@
 /**
  * The engine's metrics: the catalog objects of services/metrics.ts, registered once per
- * registry. Scrape-time gauges (queue depth, dead-letter size, outbox) read the broker and
- * the database when Prometheus asks.
+ * registry. Scrape-time gauges (queue depth, dead-letter size, outbox, oldest waiting job) read
+ * the broker and the database when Prometheus asks.
  */
 import type { Connection } from "rabbitmq-client";
 import {
@@ -12,6 +12,7 @@ import {
   jobsDeadLetterSize,
   jobsFailedTotal,
   jobsInFlight,
+  jobsOldestWaitingSeconds,
   jobsOutboxPending,
   jobsQueueDepth,
   jobsRetriesTotal,
@@ -57,6 +58,13 @@ export function engineMetrics(registry: MetricsRegistry, sources: { broker: Conn
     outboxPending: registry.gauge(jobsOutboxPending, async (g) => {
       const n = await sources.store.outboxSize().catch(() => undefined);
       if (n !== undefined) g.set(n);
+    }),
+    // 0 for a type with nothing waiting; no sample at all when the database cannot answer (an
+    // age that stops growing during an outage would read as progress).
+    oldestWaiting: registry.gauge(jobsOldestWaitingSeconds, async (g) => {
+      const ages = await sources.store.oldestWaitingSeconds(new Date()).catch(() => undefined);
+      g.reset();
+      if (ages) for (const type of JOB_TYPES) g.set({ type }, ages.get(type) ?? 0);
     }),
   };
 }

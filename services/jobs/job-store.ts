@@ -267,6 +267,18 @@ export class JobStore {
   }
 
   /**
+   * Per job type, how long the oldest waiting job has waited at `now`, in seconds: a pending job
+   * since its last state change (its insert, a release or a stuck-job requeue), a failed job since
+   * its retry became due (`run_at`); types with nothing waiting are absent. Each branch selects by
+   * status first, so it reads the (status, type) index and the few waiting rows, never the
+   * completed ones that make up the table.
+   */
+  async oldestWaitingSeconds(now: Date): Promise<Map<JobType, number>> {
+    const r = await this.sql.query<{ type: JobType; age: number }>(OLDEST_WAITING_SQL, [iso(now)]);
+    return new Map(r.rows.map((x) => [x.type, Math.max(0, Number(x.age))]));
+  }
+
+  /**
    * Jobs processing longer than `olderThanMs`: requeued (pending, unpublished, for the outbox)
    * or dead when out of attempts.
    */
@@ -336,3 +348,10 @@ export class JobStore {
     return r.rows.length > 0;
   }
 }
+
+/** Age of the oldest waiting job per type at $1 (JobStore.oldestWaitingSeconds; exported for its plan test). */
+export const OLDEST_WAITING_SQL = `SELECT type, extract(epoch FROM ($1::timestamptz - min(since)))::float8 AS age FROM (
+    SELECT type, updated_at AS since FROM jobs WHERE status = 'pending'
+    UNION ALL
+    SELECT type, run_at AS since FROM jobs WHERE status = 'failed' AND run_at <= $1::timestamptz
+  ) AS waiting GROUP BY type`;

@@ -129,3 +129,30 @@ export const RATE_INTERVAL_SENTINEL = "7777s";
 /** Grafana's range variables, replaced by durations the grammar accepts. */
 export const grafanaToPromql = (expr: string): string =>
   expr.replaceAll("$__rate_interval", RATE_INTERVAL_SENTINEL).replaceAll("$__range", "1d").replaceAll("$__interval", "1m");
+
+/** Whether a subtree calls rate(), irate() or increase(). */
+function callsRate(node: SyntaxNode, src: string): boolean {
+  let found = false;
+  const cursor = node.cursor();
+  const end = node.to;
+  do {
+    if (cursor.from >= end) break;
+    if (cursor.type.name === "FunctionIdentifier" && RATE_FUNCTIONS.has(src.slice(cursor.from, cursor.to))) found = true;
+  } while (!found && cursor.next() && cursor.from < end);
+  return found;
+}
+
+/** Every division of a rate by a rate in an expression (an event ratio), as source text. */
+export function ratiosOfRates(expr: string): string[] {
+  const out: string[] = [];
+  parser.parse(expr).iterate({
+    enter: (ref) => {
+      const node = ref.node;
+      if (node.type.name !== "BinaryExpr" || !node.getChild("Div")) return;
+      const left = node.firstChild;
+      const right = node.lastChild;
+      if (left && right && callsRate(left, expr) && callsRate(right, expr)) out.push(expr.slice(node.from, node.to));
+    },
+  });
+  return out;
+}

@@ -14,8 +14,9 @@ import { alertDefinitions, prometheusRuleResource, ruleGroups } from "../../aler
 import type { AlertingRule } from "../../alerts/rules/index.js";
 import { RUNBOOKS_URL } from "../../model/environments.js";
 import { PROMETHEUS_RULES_FILE, PROMTOOL_TEST_FILE } from "../../alerts/promtool-tests.js";
-import { BURN_RATE_WINDOWS, SLO_WINDOWS, sliErrorRecord } from "../../alerts/slo.js";
-import { run, tempDir, writeFiles } from "./helpers.js";
+import { BURN_RATE_WINDOWS, SLO_WINDOWS, sliErrorRecord, sliEventsRecord } from "../../alerts/slo.js";
+import { INCIDENTS } from "../../alerts/incidents.js";
+import { ratiosOfRates, run, tempDir, writeFiles } from "./helpers.js";
 
 const PROMTOOL = "/usr/bin/promtool";
 
@@ -54,8 +55,9 @@ describe("alert rule conventions", () => {
     for (const name of ["ApiUnavailable", "DatabaseConnectionFailed", "FrontendDeploymentFailed", "ApiHighErrorRate", "ApiHttp500Burst", "DatabaseReplicationUnhealthy", "BackupFailed", "BackupTooOld", "ApiAvailabilityErrorBudgetBurn", "ApiLatencyErrorBudgetBurn"]) {
       expect(critical, name).toContain(name);
     }
+    for (const name of ["JobWorkersUnavailable", "JobQueueWithoutConsumers", "JobQueueStalled"]) expect(critical, name).toContain(name);
     const warning = bySeverity("warning");
-    for (const name of ["ApiHighLatencyP95", "DatabaseSlowQueries", "NodeHighCpu", "NodeHighMemory", "NodeDiskSpaceLow", "ImportJobFailureRateHigh", "TranslationQueueBacklog", "JobQueueBacklog", "DeadLetterQueueNotEmpty", "JobsStuck", "WorkerSaturated", "SourceCheckSuccessRateFalling", "ApiAvailabilityErrorBudgetBurn", "ApiLatencyErrorBudgetBurn"]) {
+    for (const name of ["JobWorkersUnavailable", "JobQueueWithoutConsumers", "JobQueueStalled", "ApiHighLatencyP95", "DatabaseSlowQueries", "NodeHighCpu", "NodeHighMemory", "NodeDiskSpaceLow", "ImportJobFailureRateHigh", "TranslationQueueBacklog", "JobQueueBacklog", "DeadLetterQueueNotEmpty", "JobsStuck", "WorkerSaturated", "SourceCheckSuccessRateFalling", "ApiAvailabilityErrorBudgetBurn", "ApiLatencyErrorBudgetBurn"]) {
       expect(warning, name).toContain(name);
     }
     expect(alerts.find((a) => a.alert === "DeadLetterQueueNotEmpty")?.labels?.team).toBe("admins");
@@ -86,6 +88,59 @@ describe("alert rule conventions", () => {
       const examples = defs.filter((d) => d.name === name).flatMap((d) => d.examples);
       expect(examples.some((e) => e.fires.length > 0), `${name} fires`).toBe(true);
       if (name !== "Watchdog") expect(examples.some((e) => e.fires.length === 0), `${name} silent`).toBe(true);
+    }
+  });
+
+  it.each(ENVIRONMENTS)("every ratio of rates in %s is guarded by a minimum event rate, declared on the definition", (name) => {
+    const defs = alertDefinitions(environment(name));
+    const ratios = defs.filter((d) => ratiosOfRates(d.expr).length > 0);
+    expect(ratios.map((d) => d.name)).toEqual(expect.arrayContaining(["ApiHighErrorRate", "ImportJobFailureRateHigh", "SourceCheckSuccessRateFalling"]));
+    for (const d of ratios) {
+      expect(d.minEvents, `${d.name} has a minEvents guard`).toBeDefined();
+      expect(d.minEvents!.perSecond, d.name).toBeGreaterThan(0);
+      // The guard is rendered once, by the renderer, from the field.
+      const rendered = alertsOf(environment(name)).find((a) => a.alert === d.name && a.labels?.severity === d.severity)!;
+      expect(rendered.expr).toBe(`(${d.expr}) and ${d.minEvents!.rate(d.minEvents!.window)} > ${d.minEvents!.perSecond}`);
+      const names = d.examples.map((e) => e.name);
+      expect(names, d.name).toContain("one error at very low traffic stays silent");
+      expect(names, d.name).toContain("the same ratio at normal traffic fires");
+    }
+  });
+
+  it("every SLO burn condition requires its long window to have seen the SLO's minimum event rate", () => {
+    const records = ruleGroups(environment("prod")).flatMap((g) => g.rules.filter((r) => "record" in r));
+    for (const slo of ["ApiAvailabilityErrorBudgetBurn", "ApiLatencyErrorBudgetBurn"]) {
+      const defs = alertDefinitions(environment("prod")).filter((d) => d.name === slo);
+      expect(defs.length).toBe(2);
+      for (const d of defs) {
+        for (const w of BURN_RATE_WINDOWS.filter((x) => x.severity === d.severity)) expect(d.expr, `${slo} ${w.long}`).toMatch(new RegExp(`${sliEventsRecord(w.long)}\\{slo="[a-z-]+"\\} > 0\\.1\\)`));
+      }
+      const examples = defs.flatMap((d) => d.examples).map((e) => e.name);
+      expect(examples).toContain("one error at very low traffic stays silent");
+      expect(examples).toContain("the same ratio at normal traffic fires (page and ticket)");
+    }
+    for (const w of SLO_WINDOWS) expect(records.some((r) => "record" in r && r.record === sliEventsRecord(w)), w).toBe(true);
+  });
+
+  it.each(ENVIRONMENTS)("every critical alert in %s has an incident and a missing-input decision that an example shows firing", (name) => {
+    const defs = alertDefinitions(environment(name));
+    const critical = defs.filter((d) => d.severity === "critical");
+    expect(critical.length).toBeGreaterThan(10);
+    const missingExample = (alert: string) => defs.filter((d) => d.name === alert).flatMap((d) => d.examples).find((e) => e.missingInput && e.fires.length > 0);
+    for (const d of critical) {
+      expect(Object.values(INCIDENTS), `${d.name} names an incident`).toContain(d.incident);
+      const m = d.missingInput;
+      expect(m, `${d.name} decides what a missing input means`).toBeDefined();
+      expect(m!.decision.length, d.name).toBeGreaterThan(40);
+      if (m!.kind === "fires") expect(missingExample(d.name), `${d.name} has an "input missing -> fires" example`).toBeDefined();
+      if (m!.kind === "covered") {
+        expect(critical.map((c) => c.name), `${d.name} is covered by a critical alert`).toContain(m!.by);
+        expect(missingExample(m!.by), `${m!.by} (covering ${d.name}) has an "input missing -> fires" example`).toBeDefined();
+      }
+      if (m!.kind === "fires") {
+        // ...and one showing it quiet when its inputs are present.
+        expect(defs.filter((x) => x.name === d.name).flatMap((x) => x.examples).some((e) => !e.missingInput && e.fires.length === 0), `${d.name} has a quiet example`).toBe(true);
+      }
     }
   });
 

@@ -6,6 +6,7 @@ import { alertDefinitions, ruleGroups } from "../../alerts/rules/index.js";
 import type { AlertingRule } from "../../alerts/rules/index.js";
 import { PROCEDURES, RUNBOOK_SECTIONS, renderAllRunbooks, renderRunbookTree } from "../../alerts/runbooks.js";
 import { ENVIRONMENTS, environment, environments } from "../../model/environments.js";
+import { withCriticalAlertTable } from "../../alerts/decisions.js";
 import type { EnvironmentModel } from "../../model/environments.js";
 
 const RUNBOOK_DIR = join(import.meta.dirname, "../../runbooks");
@@ -40,6 +41,13 @@ describe("alert runbooks", () => {
 
   it("the committed files are exactly what the alert definitions render (regenerate with npx tsx runbooks/generate.ts)", async () => {
     for (const [file, content] of renderRunbookTree()) expect(await readFile(join(RUNBOOK_DIR, file), "utf8"), file).toBe(content);
+  });
+
+  it("alerts/README.md lists every critical alert's incident and missing-input decision as the definitions render them (regenerate with npx tsx runbooks/generate.ts)", async () => {
+    const readme = await readFile(join(RUNBOOK_DIR, "../alerts/README.md"), "utf8");
+    expect(readme).toBe(withCriticalAlertTable(readme));
+    const critical = new Set(alertDefinitions(environment("prod")).filter((d) => d.severity === "critical").map((d) => d.name));
+    for (const name of critical) expect(readme, name).toMatch(new RegExp(`^\\| ${name} \\| \`[a-z-]+\` \\| (([a-z-]+, )*[a-z-]+: )?(fires|quiet|no such input)`, "m"));
   });
 
   it("has no stale page for an alert or environment that no longer exists", async () => {
