@@ -1,20 +1,17 @@
 /**
  * Alertmanager routing, rendered to alertmanager.yaml and deployed by infra as-is.
  *
- * - critical -> PagerDuty (Events API v2) and continues to Slack (#incidents) and the digest; in an
+ * - critical -> PagerDuty (Events API v2) and continues to Slack (#incidents); in an
  *   environment that pages to Slack (model: monitoring.pages = slack, dev and staging), only Slack
- *   (#incidents-<env>) and the digest. Both critical routes group by the `incident` label alone
+ *   (#incidents-<env>). Both critical routes group by the `incident` label alone
  *   (alerts/incidents.ts): the alerts that share a cause are one group, so one PagerDuty incident
  *   (its dedup key is derived from the group) and one Slack message, naming every alert in it.
  * - warning  -> Slack (#alerts; team="admins" goes to the admins' channel), muted during the
  *   Sunday 02:00-04:00 UTC maintenance window. Pages are never muted.
  * - Watchdog -> heartbeat receiver (dead man's switch); severity info/none is otherwise not routed.
- * - Daily summary: a separate email route that groups everything by severity with a 24 h
- *   group_interval and repeat_interval. Alertmanager has no scheduler: it cannot send "at 08:00",
- *   and it does not list alerts that fired and resolved within the day unless send_resolved
- *   catches them in a later batch. What it does: one email per severity group when the group
- *   first fires, then at most one email per 24 h with the alerts currently in the group.
- *   A true digest (resolved alerts, counts per day) needs an external job querying ALERTS.
+ * - The daily summary is not Alertmanager's: it has no scheduler and forgets what resolved. The
+ *   digest CronJob (ops/digest.ts) reads 24 hours of ALERTS from Prometheus and mails what fired,
+ *   what resolved, for how long, and the noisiest alerts; Alertmanager sends no email.
  * Every secret is read from a file mounted at /etc/alertmanager/secrets/ (ALERTMANAGER_SECRET_FILES).
  */
 import type { EnvironmentModel } from "../model/environments.js";
@@ -27,7 +24,10 @@ export type { AlertmanagerConfig } from "./alertmanager-types.js";
 /** Directory infra mounts the Kubernetes secret into. */
 export const ALERTMANAGER_SECRETS_DIR = "/etc/alertmanager/secrets";
 
-/** Secret name -> file path the config references. Infra creates a secret with these keys (the file names). */
+/**
+ * Secret name -> file path. Infra creates one secret with these keys (the file names) and mounts
+ * it into Alertmanager; the SMTP password in it is the digest CronJob's (Alertmanager sends no email).
+ */
 export const ALERTMANAGER_SECRET_FILES = {
   pagerdutyRoutingKey: `${ALERTMANAGER_SECRETS_DIR}/pagerduty-routing-key`,
   slackWebhookUrl: `${ALERTMANAGER_SECRETS_DIR}/slack-webhook-url`,
@@ -46,7 +46,6 @@ export const RECEIVERS = {
   slackCritical: "slack-critical",
   slackWarnings: "slack-warnings",
   slackAdmins: "slack-admins",
-  digest: "email-daily-digest",
   heartbeat: "heartbeat",
   blackhole: "blackhole",
 } as const;
@@ -118,15 +117,6 @@ export function alertmanagerConfig(env: EnvironmentModel, options: AlertmanagerR
       mute_time_intervals: [MAINTENANCE_WINDOW.name],
       continue: true,
     },
-    // Daily summary by email: one group per severity, at most one email a day per group.
-    {
-      matchers: [m("severity", "=~", `${SEVERITY.critical}|${SEVERITY.warning}`)],
-      receiver: RECEIVERS.digest,
-      group_by: ["severity"],
-      group_wait: "10m",
-      group_interval: "24h",
-      repeat_interval: "24h",
-    },
     // info / none: visible in Alertmanager's UI, not notified. An alert without severity falls to the default (Slack) so the mistake is seen.
     { matchers: [m("severity", "=~", `${SEVERITY.info}|${SEVERITY.none}`)], receiver: RECEIVERS.blackhole },
   ];
@@ -175,10 +165,6 @@ export function alertmanagerConfig(env: EnvironmentModel, options: AlertmanagerR
     { name: RECEIVERS.slackWarnings, slack_configs: slack(cfg.slack.alerts) },
     { name: RECEIVERS.slackAdmins, slack_configs: slack(cfg.slack.admins) },
     {
-      name: RECEIVERS.digest,
-      email_configs: [{ to: cfg.digestEmail, send_resolved: false, headers: { Subject: `[${env.name}] Daily alert summary: {{ .Alerts.Firing | len }} {{ .CommonLabels.severity }} alert(s) firing` } }],
-    },
-    {
       name: RECEIVERS.heartbeat,
       webhook_configs: [
         {
@@ -194,11 +180,6 @@ export function alertmanagerConfig(env: EnvironmentModel, options: AlertmanagerR
   return {
     global: {
       resolve_timeout: "5m",
-      smtp_smarthost: cfg.smarthost,
-      smtp_from: cfg.emailFrom,
-      smtp_auth_username: "alertmanager",
-      smtp_auth_password_file: secrets.smtpPassword,
-      smtp_require_tls: true,
     },
     route: {
       receiver: RECEIVERS.slackWarnings,

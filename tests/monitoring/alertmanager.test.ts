@@ -38,9 +38,9 @@ function expectedReceivers(labels: Record<string, string>, env: EnvironmentModel
   switch (labels.severity) {
     case "critical":
       // Where nobody is paged (dev, staging: monitoring.pages = slack) criticals go to the critical Slack channel only.
-      return env.monitoring.pages === "pagerduty" ? ["pagerduty-critical", "slack-critical", "email-daily-digest"] : ["slack-critical", "email-daily-digest"];
+      return env.monitoring.pages === "pagerduty" ? ["pagerduty-critical", "slack-critical"] : ["slack-critical"];
     case "warning":
-      return [labels.team === "admins" ? "slack-admins" : "slack-warnings", "email-daily-digest"];
+      return [labels.team === "admins" ? "slack-admins" : "slack-warnings"];
     case "info":
     case "none":
       return ["blackhole"];
@@ -94,7 +94,7 @@ describe.each(ENVIRONMENTS)("critical alerts of %s (amtool config routes test --
   const critical = ruleGroups(env)
     .flatMap((g) => g.rules.filter((r): r is AlertingRule => "alert" in r && r.labels?.severity === "critical"))
     .map((r): Record<string, string> => ({ alertname: r.alert, ...r.labels }));
-  const expected = env.monitoring.pages === "pagerduty" ? ["pagerduty-critical", "slack-critical", "email-daily-digest"] : ["slack-critical", "email-daily-digest"];
+  const expected = env.monitoring.pages === "pagerduty" ? ["pagerduty-critical", "slack-critical"] : ["slack-critical"];
 
   it(`route to ${expected.join(", ")}`, { timeout: 60_000 }, async () => {
     expect(critical.length).toBeGreaterThan(10);
@@ -111,8 +111,8 @@ describe.each(ENVIRONMENTS)("critical alerts of %s (amtool config routes test --
     expect(new Set(six.map((l) => l?.[INCIDENT_LABEL]))).toEqual(new Set([INCIDENTS.productService]));
     for (const labels of six) expect((await routesTest(labels!, expected, name)).code).toBe(0);
     const cfg = alertmanagerConfig(env);
-    const criticalRoutes = (cfg.route.routes ?? []).filter((r) => (r.matchers ?? []).includes('severity="critical"') && r.receiver !== RECEIVERS.digest);
-    expect(criticalRoutes.map((r) => r.receiver)).toEqual(expected.filter((r) => r !== RECEIVERS.digest));
+    const criticalRoutes = (cfg.route.routes ?? []).filter((r) => (r.matchers ?? []).includes('severity="critical"'));
+    expect(criticalRoutes.map((r) => r.receiver)).toEqual(expected);
     for (const r of criticalRoutes) expect(r.group_by).toEqual([...CRITICAL_GROUP_BY]);
   });
 });
@@ -175,9 +175,8 @@ describe("config policy", () => {
     expect(receiver?.pagerduty_configs?.[0]?.routing_key_file).toBe(ALERTMANAGER_SECRET_FILES.pagerdutyRoutingKey);
   });
 
-  it("sends the digest with a long repeat interval by email", () => {
-    const digest = routes.find((r) => r.receiver === RECEIVERS.digest);
-    expect(digest?.repeat_interval).toBe("24h");
-    expect(cfg.receivers.find((r) => r.name === RECEIVERS.digest)?.email_configs?.length).toBe(1);
+  it("sends no email: the daily digest is the ops/digest.ts CronJob, from Prometheus's ALERTS", () => {
+    expect(cfg.receivers.flatMap((r) => r.email_configs ?? [])).toEqual([]);
+    expect(JSON.stringify(cfg.global)).not.toContain("smtp");
   });
 });
