@@ -10,6 +10,8 @@ export interface NewJob {
   id: string;
   type: JobType;
   payload: unknown;
+  /** The payload as JSON, when the caller already serialized it (for the message body). */
+  body?: string;
   maxAttempts: number;
   requestId?: string;
 }
@@ -70,6 +72,21 @@ export interface OutboxRow {
 
 const iso = (d: Date) => d.toISOString();
 
+/**
+ * A Postgres array literal of values that never need quoting (uuids, numbers, booleans, ISO
+ * timestamps, plain words): the hot statements bind these instead of letting the driver
+ * escape every element of every batch.
+ */
+function plainArray(values: readonly (string | number | boolean | null)[]): string {
+  let s = "{";
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i > 0) s += ",";
+    s += v === null ? "NULL" : String(v);
+  }
+  return s + "}";
+}
+
 // Batch statements look rows up by primary key (`id = ANY(...)`) and compare status as text:
 // with an indexable status condition the planner may scan every pending row through the
 // (status, type) index (its estimate for a fresh backlog is far too low) instead of fetching
@@ -99,13 +116,14 @@ export class JobStore {
        ON CONFLICT (id) DO NOTHING
        RETURNING id`,
       [
-        jobs.map((j) => j.id),
-        jobs.map((j) => j.type),
-        jobs.map((j) => JSON.stringify(j.payload ?? null)),
-        jobs.map((j) => j.maxAttempts),
+        plainArray(jobs.map((j) => j.id)),
+        plainArray(jobs.map((j) => j.type)),
+        jobs.map((j) => j.body ?? JSON.stringify(j.payload ?? null)),
+        plainArray(jobs.map((j) => j.maxAttempts)),
         jobs.map((j) => j.requestId ?? null),
         iso(now),
       ],
+      "jobs_insert",
     );
     return new Set(r.rows.map((x) => x.id));
   }
@@ -120,7 +138,8 @@ export class JobStore {
       `UPDATE jobs AS j SET published = true
        FROM unnest($1::uuid[], $2::text[], $3::int[]) AS v(id, status, attempts)
        WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND j.published = false AND j.status::text = v.status AND j.attempts = v.attempts`,
-      [rows.map((r) => r.id), rows.map((r) => r.status), rows.map((r) => r.attempts)],
+      [plainArray(rows.map((r) => r.id)), plainArray(rows.map((r) => r.status)), plainArray(rows.map((r) => r.attempts))],
+      "jobs_mark_published",
     );
   }
 
@@ -143,7 +162,8 @@ export class JobStore {
       `UPDATE jobs SET status = 'processing', attempts = attempts + 1, started_at = $2, published = true, updated_at = $2
        WHERE id = ANY($1::uuid[]) AND status::text IN ('pending', 'failed', 'processing')
        RETURNING id, attempts, max_attempts`,
-      [ids, iso(now)],
+      [plainArray(ids), iso(now)],
+      "jobs_claim",
     );
     return new Map(r.rows.map((x) => [x.id, { id: x.id, attempts: x.attempts, maxAttempts: x.max_attempts }]));
   }
@@ -183,13 +203,14 @@ export class JobStore {
        ${FINISH_GUARD}
        RETURNING j.id`,
       [
-        rows.map((x) => x.id),
-        rows.map((x) => x.attempt),
-        rows.map((x) => x.direct ?? false),
-        rows.map((x) => iso(x.startedAt ?? x.finishedAt)),
-        rows.map((x) => iso(x.finishedAt)),
-        rows.map((x) => x.durationMs),
+        plainArray(rows.map((x) => x.id)),
+        plainArray(rows.map((x) => x.attempt)),
+        plainArray(rows.map((x) => x.direct ?? false)),
+        plainArray(rows.map((x) => iso(x.startedAt ?? x.finishedAt))),
+        plainArray(rows.map((x) => iso(x.finishedAt))),
+        plainArray(rows.map((x) => x.durationMs)),
       ],
+      "jobs_finish_completed",
     );
     return new Set(r.rows.map((x) => x.id));
   }
@@ -228,6 +249,7 @@ export class JobStore {
         rows.map((x) => x.direct ?? false),
         rows.map((x) => (x.startedAt ? iso(x.startedAt) : null)),
       ],
+      "jobs_finish_other",
     );
     return new Set(r.rows.map((x) => x.id));
   }
@@ -240,7 +262,8 @@ export class JobStore {
          history = j.history || jsonb_build_array(jsonb_build_object('event', 'released', 'attempt', v.attempt, 'at', $3::timestamptz))
        FROM unnest($1::uuid[], $2::int[]) AS v(id, attempt)
        WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND j.status::text = 'processing' AND j.attempts = v.attempt`,
-      [rows.map((x) => x.id), rows.map((x) => x.attempt), iso(now)],
+      [plainArray(rows.map((x) => x.id)), plainArray(rows.map((x) => x.attempt)), iso(now)],
+      "jobs_release",
     );
   }
 
