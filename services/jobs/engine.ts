@@ -30,6 +30,7 @@ import { JobTimeoutError } from "./errors.js";
 import { engineMetrics, type EngineMetrics } from "./engine-metrics.js";
 import { JobStore, type Claim, type Finish } from "./job-store.js";
 import { Outbox, isJobId, raceTimeout, type EnqueueItem, type EnqueueOptions } from "./outbox.js";
+import { DEFAULT_RETENTION, retentionPolicy, type RetentionPolicy } from "./retention.js";
 import { maxAttempts, type RetryPolicy } from "./retry-policy.js";
 import { DELIVERY_LIMIT_BACKSTOP, HEADERS, queuesFor, topology } from "./topology.js";
 import { JOB_TYPES, type JobContext, type JobHandler, type JobType } from "./types.js";
@@ -63,6 +64,8 @@ export interface JobEngineConfig {
   readonly timeouts?: Partial<Record<JobType, number>>;
   /** The work queues' x-delivery-limit (JOB_DELIVERY_LIMIT; production keeps the default). */
   readonly deliveryLimit?: number;
+  /** How long completed jobs are kept (JOB_RETENTION_*); 7 days for every type by default. */
+  readonly retention?: RetentionPolicy;
   /** Called after each outcome is committed (benchmarks time enqueue-to-completed with it). */
   readonly onRecorded?: (jobId: string, status: Finish["status"]) => void;
 }
@@ -78,6 +81,7 @@ export function jobEngineConfig(config: Config, overrides: Partial<JobEngineConf
     outboxIntervalMs: config.JOB_OUTBOX_INTERVAL_MS,
     shutdownDeadlineMs: config.SHUTDOWN_DEADLINE_MS,
     deliveryLimit: config.JOB_DELIVERY_LIMIT,
+    retention: retentionPolicy(config),
     ...overrides,
   };
 }
@@ -147,6 +151,9 @@ export class JobEngine {
       broker: deps.broker,
       store: this.store,
       queues: () => this.topology().map((q) => q.queue),
+      retention: () => this.retention,
+      types: this.types,
+      clock: this.clock,
     });
     const linger = deps.config.commitLingerMs ?? 2;
     const maxSize = deps.config.commitMaxBatch ?? 500;
@@ -208,6 +215,11 @@ export class JobEngine {
       deadLettered: (type, jobId, attempt, error, log, permanent) => this.deadLettered(type, jobId, attempt, error, log, permanent),
       onRecorded: deps.config.onRecorded,
     };
+  }
+
+  /** Completed-job retention (the scheduler's retention pass and the overdue gauge use it). */
+  get retention(): RetentionPolicy {
+    return this.config.retention ?? DEFAULT_RETENTION;
   }
 
   get maxAttempts(): number {

@@ -348,6 +348,41 @@ export class JobStore {
         dead_at = EXCLUDED.dead_at, archived_at = EXCLUDED.archived_at`;
   }
 
+  /**
+   * Removes up to `limit` completed jobs of `type` created and finished before `cutoff`: one
+   * short statement (row locks on those rows only; rows another remover holds are skipped).
+   * The (status, type, created_at, id) index hands them over oldest first. Never touches
+   * any other status: dead jobs are archived, failed ones are still retrying.
+   */
+  async deleteCompleted(type: JobType, cutoff: Date, limit: number): Promise<number> {
+    const r = await this.sql.query<{ n: string }>(
+      `WITH gone AS (
+         DELETE FROM jobs WHERE id IN (
+           SELECT id FROM jobs WHERE status = 'completed' AND type = $1::"JobType" AND created_at < $2 AND finished_at < $2
+           ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+         RETURNING 1)
+       SELECT count(*) AS n FROM gone`,
+      [type, iso(cutoff), limit],
+    );
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  /** When the oldest completed job of each type was created (first entry of the status index). */
+  async oldestCompleted(types: readonly JobType[]): Promise<Map<JobType, Date>> {
+    const r = await this.sql.query<{ type: JobType; at: Date | string | null }>(
+      `SELECT t.type, (SELECT min(created_at) FROM jobs WHERE status = 'completed' AND type = t.type::"JobType") AS at
+       FROM unnest($1::text[]) AS t(type)`,
+      [types],
+    );
+    return new Map(r.rows.filter((x) => x.at !== null).map((x) => [x.type, new Date(x.at!)]));
+  }
+
+  /** Bytes of the jobs table with its indexes and TOAST. */
+  async tableBytes(): Promise<number> {
+    const r = await this.sql.query<{ n: string }>(`SELECT pg_total_relation_size('jobs') AS n`);
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
   /** Marks the broker's dead letters (delivery-limit backstop) dead in the table. */
   async markDead(id: string, reason: string, now: Date): Promise<boolean> {
     const r = await this.sql.query<{ id: string }>(
