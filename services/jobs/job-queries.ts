@@ -3,15 +3,7 @@
  * discard dead ones. Routes parse and map; these functions do the work.
  */
 import type { Database } from "../db/client.js";
-import type { JobStatus, JobType } from "./types.js";
-
-export interface JobListQuery {
-  type?: JobType;
-  status?: JobStatus;
-  limit: number;
-  /** The id of the last job of the previous page. */
-  cursor?: string;
-}
+import type { JobType } from "./types.js";
 
 export interface DeadJobFilter {
   type?: JobType;
@@ -21,16 +13,8 @@ export interface DeadJobFilter {
   deadAfter?: Date;
 }
 
-export async function listJobs(db: Database, q: JobListQuery) {
-  const rows = await db.prisma.job.findMany({
-    where: { type: q.type, status: q.status },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: q.limit + 1,
-    ...(q.cursor ? { cursor: { id: q.cursor }, skip: 1 } : {}),
-  });
-  const items = rows.slice(0, q.limit);
-  return { items, nextCursor: rows.length > q.limit ? items[items.length - 1]?.id : undefined };
-}
+/** The listing reads the status index in order (see job-listing.ts). */
+export { listJobs, type JobListQuery } from "./job-listing.js";
 
 export async function getJob(db: Database, id: string) {
   return db.prisma.job.findUnique({ where: { id } });

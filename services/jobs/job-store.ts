@@ -13,7 +13,7 @@ export interface NewJob {
   /** The payload as JSON, when the caller already serialized it (for the message body). */
   body?: string;
   maxAttempts: number;
-  requestId?: string;
+  requestId?: string | null;
 }
 
 /** One attempt (or event) in Job.history. */
@@ -110,15 +110,16 @@ export class JobStore {
     const r = await this.sql.query<{ id: string }>(
       `INSERT INTO jobs (id, type, status, payload, attempts, max_attempts, request_id, published, created_at, updated_at)
        SELECT v.id, v.type::"JobType", 'pending', v.payload, 0, v.max_attempts, v.request_id, false, $6, $6
-       -- The type travels as text[]: embedded PGlite cannot bind an enum array parameter.
-       FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::int[], $5::text[])
+       -- The type travels as text[]: embedded PGlite cannot bind an enum array parameter. The
+       -- payloads travel as one JSON array (no per-element array escaping), zipped by position.
+       FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::int[]), unnest($5::text[]))
          AS v(id, type, payload, max_attempts, request_id)
        ON CONFLICT (id) DO NOTHING
        RETURNING id`,
       [
         plainArray(jobs.map((j) => j.id)),
         plainArray(jobs.map((j) => j.type)),
-        jobs.map((j) => j.body ?? JSON.stringify(j.payload ?? null)),
+        `[${jobs.map((j) => j.body ?? JSON.stringify(j.payload ?? null)).join(",")}]`,
         plainArray(jobs.map((j) => j.maxAttempts)),
         jobs.map((j) => j.requestId ?? null),
         iso(now),
