@@ -71,6 +71,8 @@ export class Outbox {
   private publisher: Publisher | undefined;
   /** Publishes sent and not yet confirmed or failed; close() waits for them (bounded). */
   private sending = 0;
+  /** Ids being published by this process (the relay leaves them alone). */
+  private readonly publishing = new Set<string>();
   private onDrained: (() => void) | undefined;
   private relayRunning = false;
 
@@ -155,18 +157,21 @@ export class Outbox {
       this.sending += rows.length;
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i]!;
+        this.publishing.add(row.id);
         const to = queue === "work" ? workQueue(row.type, this.d.namespace) : queue;
         // A Buffer keeps the JSON content type (a string would go out as text/plain).
         publisher.send(envelope(to, row), Buffer.from(row.body)).then(
           () => {
             confirmed[i] = true;
             this.marks.ticket({ id: row.id, status: row.status, attempts: row.attempts });
+            this.publishing.delete(row.id);
             this.settledOne();
             if (--left === 0 && !done) finish();
           },
           (err: unknown) => {
             failed++;
             firstError ??= err;
+            this.publishing.delete(row.id);
             this.settledOne();
             if (--left === 0 && !done) finish();
           },
@@ -192,12 +197,16 @@ export class Outbox {
     let total = 0;
     try {
       for (;;) {
-        const rows = await this.d.store.outbox(this.d.clock(), graceMs, 500);
-        if (rows.length === 0) break;
+        // Confirmed rows whose mark is still queued here are written first, and rows this
+        // process is publishing right now are left to that publish: neither goes out twice.
+        await this.marks.flushNow();
+        const page = await this.d.store.outbox(this.d.clock(), graceMs, 500);
+        if (page.length === 0) break;
+        const rows = page.filter((r) => !this.publishing.has(r.id));
         const ok = await this.publishRows(rows);
         await this.marks.flushNow(); // the next page must not return these rows again
         total += ok.length;
-        if (ok.length < rows.length || rows.length < 500) break;
+        if (ok.length < rows.length || page.length < 500) break;
       }
       if (total > 0) this.d.logger.info({ published: total }, "outbox relay published jobs");
     } catch (err) {

@@ -50,6 +50,8 @@ export interface RetentionPassOptions {
   maxBatchesPerType?: number;
   /** Pause between batches, in ms. */
   pauseMs?: number;
+  /** Called after each batch that removed rows (the scheduler counts them as they go). */
+  onRemoved?: (type: JobType, n: number) => void;
 }
 
 /** One retention pass: removes completed jobs past their type's retention, batch by batch. */
@@ -68,6 +70,7 @@ export async function removeCompletedJobs(store: JobStore, policy: RetentionPoli
       pass.longestBatchMs = Math.max(pass.longestBatchMs, performance.now() - t0);
       pass.batches++;
       pass.removed[type] += n;
+      if (n > 0) opts.onRemoved?.(type, n);
       if (n < policy.batch) break;
       if (opts.pauseMs) await new Promise((r) => setTimeout(r, opts.pauseMs));
     }
