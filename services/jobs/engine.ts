@@ -183,6 +183,7 @@ export class JobEngine {
     });
     this.finishes = new Batcher({
       lingerMs: linger,
+      maxInFlight: 2,
       maxSize,
       onError: onError("recording job outcomes"),
       flush: async (rows) => {
@@ -284,13 +285,16 @@ export class JobEngine {
     }
   }
 
-  /** Enqueues one job; concurrent calls are written with one INSERT. */
+  /**
+   * Enqueues one job; concurrent calls are written with one INSERT. Resolves once the row is
+   * committed; the publish follows at once (the relay covers a failed one).
+   */
   async enqueue(type: JobType, payload: unknown, opts: EnqueueOptions = {}): Promise<{ jobId: string }> {
     this.assertOpen(type);
     return { jobId: await this.outbox.enqueues.add({ type, payload, ...opts }) };
   }
 
-  /** Enqueues a batch with one multi-row INSERT and pipelined, confirmed publishes. */
+  /** Enqueues a batch with one multi-row INSERT, then pipelined publishes; resolves once they are confirmed (or failed: the relay covers those). */
   async enqueueMany(items: readonly EnqueueItem[]): Promise<{ jobIds: string[] }> {
     for (const i of items) this.assertOpen(i.type);
     return { jobIds: await this.outbox.enqueueNow([...items]) };
@@ -298,6 +302,8 @@ export class JobEngine {
 
   /** Waits until every queued state write (claims, outcomes, publish confirmations) is committed. */
   async flushWrites(): Promise<void> {
+    await this.outbox.enqueues.flushNow();
+    await this.outbox.drained(); // publishes still waiting for the broker's confirmation
     await Promise.all([this.outbox.enqueues.flushNow(), this.claims.flushNow(), this.finishes.flushNow(), this.releases.flushNow(), this.outbox.marks.flushNow()]);
   }
 

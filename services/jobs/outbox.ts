@@ -3,8 +3,11 @@
  *
  * 1. enqueue writes the row (`pending`, `published = false`: the row is its own outbox entry).
  *    Single enqueue calls that arrive within the commit window share one INSERT.
- * 2. Only after that commit is the message published, with publisher confirms. The payload is
- *    serialized once, for the INSERT and the message body alike.
+ * 2. Only after that commit is the message published, with publisher confirms. A single
+ *    enqueue returns at the commit (the job is durable, and published now or by the relay),
+ *    waiting for the confirmation only when too many are outstanding; enqueueMany returns
+ *    once its batch is confirmed. The payload is serialized once, for the INSERT and the
+ *    message body alike.
  * 3. The confirmation is bookkeeping: `published = true` is written in large, late batches
  *    (a quarter of the outbox grace, at most a second). A job that has already been claimed
  *    or finished by then is marked published by that write, and its late mark changes nothing
@@ -57,6 +60,9 @@ interface Outgoing {
   status: OutboxRow["status"];
 }
 
+/** Unconfirmed publishes beyond which enqueue waits for its own (backpressure on callers). */
+const MAX_UNCONFIRMED = 5000;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isJobId(id: string | undefined): id is string {
@@ -71,13 +77,13 @@ export class Outbox {
   private publisher: Publisher | undefined;
   /** Publishes sent and not yet confirmed or failed; close() waits for them (bounded). */
   private sending = 0;
+  private readonly drainWaiters: (() => void)[] = [];
   /** Ids being published by this process (the relay leaves them alone). */
   private readonly publishing = new Set<string>();
-  private onDrained: (() => void) | undefined;
   private relayRunning = false;
 
   constructor(private readonly d: OutboxDeps) {
-    this.enqueues = new Batcher({ lingerMs: d.lingerMs, maxSize: d.maxBatch, retry: false, flush: (items) => this.enqueueNow(items) });
+    this.enqueues = new Batcher({ lingerMs: d.lingerMs, maxInFlight: 2, maxSize: d.maxBatch, retry: false, flush: (items) => this.enqueueNow(items, false) });
     this.marks = new Batcher({
       // Late enough that most jobs are claimed or finished first (then the mark is free), and
       // well inside the grace, so no other process's relay publishes a confirmed job again.
@@ -97,7 +103,7 @@ export class Outbox {
   }
 
   /** Inserts the rows (one statement), then publishes the new ones with confirms. */
-  async enqueueNow(items: EnqueueItem[]): Promise<string[]> {
+  async enqueueNow(items: EnqueueItem[], waitForConfirms = true): Promise<string[]> {
     const max = this.d.maxAttempts;
     const jobs: (NewJob & Outgoing)[] = new Array(items.length);
     for (let i = 0; i < items.length; i++) {
@@ -108,10 +114,20 @@ export class Outbox {
       jobs[i] = { id, type: it.type, payload: it.payload, body: JSON.stringify(it.payload ?? null), maxAttempts: max, requestId, attempts: 0, status: "pending" };
     }
     const inserted = await this.d.store.insert(jobs, this.d.clock());
+    // Committed: the job is durable and will be published (now, or by the relay). Single
+    // enqueues do not wait for the broker's confirmation (unless too many are outstanding);
+    // bulk enqueues do, so a bulk producer goes at the broker's pace.
     if (this.publisher && !this.d.stopping()) {
-      await this.publishAll(inserted.size === jobs.length ? jobs : jobs.filter((j) => inserted.has(j.id)), "work");
+      const publishing = this.publishAll(inserted.size === jobs.length ? jobs : jobs.filter((j) => inserted.has(j.id)), "work");
+      if (waitForConfirms || this.sending > MAX_UNCONFIRMED) await publishing;
     }
     return jobs.map((j) => j.id);
+  }
+
+  /** Resolves once every publish sent so far is confirmed or has failed. */
+  drained(): Promise<void> {
+    if (this.sending === 0) return Promise.resolve();
+    return new Promise((r) => this.drainWaiters.push(r));
   }
 
   /** Publishes rows to their work queue with confirms; returns the confirmed ones. */
@@ -181,7 +197,7 @@ export class Outbox {
   }
 
   private settledOne(): void {
-    if (--this.sending === 0 && this.onDrained) this.onDrained();
+    if (--this.sending === 0) for (const w of this.drainWaiters.splice(0)) w();
   }
 
   /** Publishes jobs an operator set back to pending (dead-job retry); the relay covers failures. */
@@ -220,10 +236,7 @@ export class Outbox {
   /** Waits for publishes in flight (bounded), writes the last marks, closes the publisher. */
   async close(deadlineMs: number): Promise<void> {
     await this.enqueues.close().catch(() => undefined);
-    if (this.sending > 0) {
-      const drained = new Promise<void>((r) => (this.onDrained = r));
-      await raceTimeout(drained, Math.max(1000, deadlineMs)).catch(() => undefined);
-    }
+    await raceTimeout(this.drained(), Math.max(1000, deadlineMs)).catch(() => undefined);
     await this.marks.close();
     await this.publisher?.close();
   }
