@@ -35,6 +35,8 @@ export interface MetricSources {
   retention: () => RetentionPolicy;
   types: readonly JobType[];
   clock: () => Date;
+  /** Handlers running now, per type (read at scrape time: no gauge update per job). */
+  inFlight: () => Iterable<readonly [JobType, number]>;
 }
 
 export function engineMetrics(registry: MetricsRegistry, sources: MetricSources) {
@@ -45,7 +47,9 @@ export function engineMetrics(registry: MetricsRegistry, sources: MetricSources)
     retries: registry.counter(jobsRetriesTotal),
     deadLettered: registry.counter(jobsDeadLetteredTotal),
     duration: registry.histogram(jobProcessingDuration),
-    inFlight: registry.gauge(jobsInFlight),
+    inFlight: registry.gauge(jobsInFlight, (g) => {
+      for (const [type, n] of sources.inFlight()) g.set({ type }, n);
+    }),
     busySeconds: registry.counter(workerBusySecondsTotal),
     concurrency: registry.gauge(workerConcurrency),
     stuck: registry.counter(jobsStuckDetectedTotal),

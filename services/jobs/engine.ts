@@ -154,6 +154,7 @@ export class JobEngine {
       retention: () => this.retention,
       types: this.types,
       clock: this.clock,
+      inFlight: () => this.workers.map((w) => [w.type, w.slots.inUse] as const),
     });
     const linger = deps.config.commitLingerMs ?? 2;
     const maxSize = deps.config.commitMaxBatch ?? 500;

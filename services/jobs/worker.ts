@@ -143,12 +143,10 @@ export class JobWorker {
     job.startedAt = this.c.clock();
     const t0 = performance.now();
     this.m.started.inc();
-    this.m.inFlight.inc();
     try {
       return await this.c.runHandler(this.reg, msg.body, { jobId: job.jobId, type: this.type, attempt: job.attempt, requestId: stringHeader(msg.headers?.[HEADERS.requestId]) }, job);
     } finally {
       this.slots.release();
-      this.m.inFlight.dec();
       job.seconds = (performance.now() - t0) / 1000;
       this.m.busySeconds.inc(job.seconds);
     }
@@ -227,7 +225,6 @@ function workerMetrics(m: EngineMetrics, type: JobType) {
     started: m.started.labels({ type }),
     completed: m.completed.labels({ type }),
     failed: m.failed.labels({ type }),
-    inFlight: m.inFlight.labels({ type }),
     busySeconds: m.busySeconds.labels({ type }),
     success: m.duration.labels({ type, outcome: "success" }),
     failure: m.duration.labels({ type, outcome: "failure" }),
