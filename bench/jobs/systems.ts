@@ -14,6 +14,7 @@ import { Queue, Worker } from "bullmq";
 import pg from "pg";
 import { Connection, ConsumerStatus } from "rabbitmq-client";
 import { openDatabase, type Database } from "../../services/db/client.js";
+import { uuidv7 } from "../../services/ids.js";
 import { JobEngine, type EnqueueItem, type JobEngineConfig } from "../../services/jobs/engine.js";
 import { silentLogger } from "../../services/logger.js";
 import { MetricsRegistry } from "../../services/metrics-registry.js";
@@ -292,7 +293,7 @@ export class EngineSystem implements JobSystem {
       },
       async (e) => {
         await offer(rate, seconds, () => {
-          const jobId = randomUUID();
+          const jobId = uuidv7();
           started.set(jobId, performance.now());
           void e.enqueue("import", payload, { jobId });
         });

@@ -90,7 +90,10 @@ function plainArray(values: readonly (string | number | boolean | null)[]): stri
 // Batch statements look rows up by primary key (`id = ANY(...)`) and compare status as text:
 // with an indexable status condition the planner may scan every pending row through the
 // (status, type) index (its estimate for a fresh backlog is far too low) instead of fetching
-// the few rows of the batch.
+// the few rows of the batch. The statements that join the batch (unnest) to the table are
+// planned for each batch, never prepared: a generic plan does not know the batch size and
+// may rescan the unnest for every row (a 150-row outcome batch took 37 ms instead of 1.5 ms
+// on a 1M-row table). The insert and the claim have no such join and are prepared.
 
 /**
  * Which rows an outcome may finish: the attempt this worker recorded as processing, or, for a
@@ -140,7 +143,6 @@ export class JobStore {
        FROM unnest($1::uuid[], $2::text[], $3::int[]) AS v(id, status, attempts)
        WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND j.published = false AND j.status::text = v.status AND j.attempts = v.attempts`,
       [plainArray(rows.map((r) => r.id)), plainArray(rows.map((r) => r.status)), plainArray(rows.map((r) => r.attempts))],
-      "jobs_mark_published",
     );
   }
 
@@ -211,7 +213,6 @@ export class JobStore {
         plainArray(rows.map((x) => iso(x.finishedAt))),
         plainArray(rows.map((x) => x.durationMs)),
       ],
-      "jobs_finish_completed",
     );
     return new Set(r.rows.map((x) => x.id));
   }
@@ -250,7 +251,6 @@ export class JobStore {
         rows.map((x) => x.direct ?? false),
         rows.map((x) => (x.startedAt ? iso(x.startedAt) : null)),
       ],
-      "jobs_finish_other",
     );
     return new Set(r.rows.map((x) => x.id));
   }
@@ -264,7 +264,6 @@ export class JobStore {
        FROM unnest($1::uuid[], $2::int[]) AS v(id, attempt)
        WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND j.status::text = 'processing' AND j.attempts = v.attempt`,
       [plainArray(rows.map((x) => x.id)), plainArray(rows.map((x) => x.attempt)), iso(now)],
-      "jobs_release",
     );
   }
 

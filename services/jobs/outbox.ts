@@ -16,8 +16,8 @@
  *    commit and confirm) is still `published = false`; the relay publishes those rows once
  *    they are older than the grace, and failed attempts whose retry is due.
  */
-import { randomUUID } from "node:crypto";
 import type { Connection, Publisher } from "rabbitmq-client";
+import { UUID_RE as UUID, uuidv7 } from "../ids.js";
 import type { Logger } from "../logger.js";
 import { Batcher } from "./batcher.js";
 import type { JobStore, NewJob, OutboxRow, PublishedMark } from "./job-store.js";
@@ -63,8 +63,6 @@ interface Outgoing {
 /** Unconfirmed publishes beyond which enqueue waits for its own (backpressure on callers). */
 const MAX_UNCONFIRMED = 5000;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function isJobId(id: string | undefined): id is string {
   return id !== undefined && UUID.test(id);
 }
@@ -108,7 +106,8 @@ export class Outbox {
     const jobs: (NewJob & Outgoing)[] = new Array(items.length);
     for (let i = 0; i < items.length; i++) {
       const it = items[i]!;
-      const id = it.jobId ?? randomUUID();
+      // Time-ordered ids: inserts land at the right edge of the primary key, however big the table.
+      const id = it.jobId ?? uuidv7();
       if (it.jobId !== undefined && !UUID.test(id)) throw new Error(`jobId must be a UUID, got ${id}`);
       const requestId = it.requestId ?? null;
       jobs[i] = { id, type: it.type, payload: it.payload, body: JSON.stringify(it.payload ?? null), maxAttempts: max, requestId, attempts: 0, status: "pending" };
