@@ -87,7 +87,7 @@ async function peerRound(sys: JobSystem): Promise<PeerFigures> {
   const p2 = rate(N, await timed(() => sys.process(N, NOOP)));
   const used = await meter.stop();
   const per1000 = (x: number) => (x * 1000) / N;
-  return { single, bulk, process: Math.max(p1, p2), cpu: { node: per1000(used.node), broker: per1000(used.broker), database: per1000(used.database) } };
+  return { single, bulk, process: Math.max(p1, p2), cpu: { node: per1000(used.node), broker: per1000(used.broker), database: per1000(used.database), machine: used.machine } };
 }
 
 function best(rs: PeerFigures[]): PeerFigures {
@@ -189,17 +189,17 @@ function printPeers(figures: Map<string, PeerFigures>): void {
   const brokers: Record<string, string> = { raw: "rabbitmq", engine: "rabbitmq", bullmq: "redis" };
   const dbs: Record<string, string> = { raw: "-", engine: "postgres", bullmq: "(redis)" };
   log("");
-  log("| system | enqueue single (jobs/s) | enqueue bulk (jobs/s) | process (jobs/s) | p50 ms | p99 ms | CPU s / 1,000 jobs: node | broker | database |");
-  log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  log("| system | enqueue single (jobs/s) | enqueue bulk (jobs/s) | process (jobs/s) | p50 ms | p99 ms | CPU s / 1,000 jobs: node | broker | database | machine busy |");
+  log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const kind of ["raw", "engine", "bullmq"]) {
     const f = figures.get(kind);
     if (!f) continue;
     const db = kind === "engine" ? fmtCpu(f.cpu?.database) : dbs[kind];
     log(
-      `| ${names[kind]} | ${fmtRate(f.single)} | ${fmtRate(f.bulk)} | ${fmtRate(f.process)} | ${fmtMs(f.p50)} | ${fmtMs(f.p99)} | ${fmtCpu(f.cpu?.node)} | ${fmtCpu(f.cpu?.broker)} (${brokers[kind]}) | ${db}${kind === "engine" ? " (postgres)" : ""} |`,
+      `| ${names[kind]} | ${fmtRate(f.single)} | ${fmtRate(f.bulk)} | ${fmtRate(f.process)} | ${fmtMs(f.p50)} | ${fmtMs(f.p99)} | ${fmtCpu(f.cpu?.node)} | ${fmtCpu(f.cpu?.broker)} (${brokers[kind]}) | ${db}${kind === "engine" ? " (postgres)" : ""} | ${f.cpu?.machine === undefined ? "-" : `${(f.cpu.machine * 100).toFixed(0)}%`} |`,
     );
   }
-  log("(broker CPU of rabbitmq is the shared server's beam.smp: it includes other users' traffic)");
+  log("(CPU: bulk enqueue + process of the best round; rabbitmq is the shared server's beam.smp and includes other users' traffic; machine busy: share of both cores busy over that phase, everyone's load included)");
   log("");
 }
 
@@ -296,7 +296,7 @@ async function retentionCase(conn: Awaited<ReturnType<typeof amqp>>): Promise<st
 }
 
 async function scaleCurve(conn: Awaited<ReturnType<typeof amqp>>): Promise<string[]> {
-  const out = ["", "scale curve (engine, jobs/s processed; CPU share of node / postgres backends / rabbitmq over the run):", "| handler | payload | c=1 | c=8 | c=32 | c=128 |", "| --- | --- | ---: | ---: | ---: | ---: |"];
+  const out = ["", "scale curve (engine, jobs/s processed; in brackets the CPU of node / postgres backends / rabbitmq, in cores, and the whole machine's busy share):", "| handler | payload | c=1 | c=8 | c=32 | c=128 |", "| --- | --- | ---: | ---: | ---: | ---: |"];
   const sleep5 = () => new Promise<void>((r) => setTimeout(r, 5));
   const cases = [
     { label: "no-op", payload: SMALL, size: "100 B", handler: undefined },
@@ -316,10 +316,10 @@ async function scaleCurve(conn: Awaited<ReturnType<typeof amqp>>): Promise<strin
         await meter.start();
         const ms = await timed(() => engine.process(n, { concurrency: conc, prefetch: PREFETCH(conc), handler: c.handler }));
         const used = await meter.stop();
-        const share = { node: (used.node * 1000) / ms, database: (used.database * 1000) / ms, broker: (used.broker * 1000) / ms };
+        const share = { node: (used.node * 1000) / ms, database: (used.database * 1000) / ms, broker: (used.broker * 1000) / ms, machine: used.machine };
         const r = rate(n, ms);
         if (conc === 128) at128[`${c.label} ${c.size}`] = { rate: r, share };
-        cells.push(`${fmtRate(r)} (${share.node.toFixed(2)}/${share.database.toFixed(2)}/${share.broker.toFixed(2)})`);
+        cells.push(`${fmtRate(r)} (${share.node.toFixed(2)}/${share.database.toFixed(2)}/${share.broker.toFixed(2)}, ${((share.machine ?? 0) * 100).toFixed(0)}%)`);
       } finally {
         await engine.close();
       }
@@ -329,11 +329,12 @@ async function scaleCurve(conn: Awaited<ReturnType<typeof amqp>>): Promise<strin
   const noop = at128["no-op 100 B"]!;
   const io = at128["await 5 ms 100 B"]!;
   const bound = Math.min(128 / 0.005, noop.rate);
-  const shares = Object.entries(io.share).sort((a, b) => b[1] - a[1]);
-  const [busiest, share] = shares[0]!;
-  out.push(
-    `5 ms handler at c=128: ${fmtRate(io.rate)}/s = ${pct(io.rate, bound)} of min(25,600, no-op rate ${fmtRate(noop.rate)}) (target >= 80%); busiest: ${busiest} at ${(share * 100).toFixed(0)}% of one core (2 cores in all)`,
-  );
+  const [busiest, share] = (["node", "database", "broker"] as const).map((k) => [k, io.share[k]] as const).sort((a, b) => b[1] - a[1])[0]!;
+  const machine = io.share.machine ?? 0;
+  // What ran out first: the machine's CPUs (with everyone else's load), or one of our processes' single thread.
+  const saturated =
+    machine >= 0.9 ? `the machine's ${cpus().length} cores (${(machine * 100).toFixed(0)}% busy over the run, load ${load()})` : share >= 0.9 ? `${busiest} (${(share * 100).toFixed(0)}% of one core)` : `nothing at 90%: busiest ${busiest} at ${(share * 100).toFixed(0)}% of one core, machine ${(machine * 100).toFixed(0)}% busy`;
+  out.push(`5 ms handler at c=128: ${fmtRate(io.rate)}/s = ${pct(io.rate, bound)} of min(25,600, no-op rate ${fmtRate(noop.rate)}) (target >= 80%); saturated first: ${saturated}`);
   return out;
 }
 

@@ -4,6 +4,7 @@
  * fresh machine.
  */
 import { z } from "zod";
+import { DEFAULT_RETENTION } from "./jobs/retention.js";
 import { DELIVERY_LIMIT_BACKSTOP } from "./jobs/topology.js";
 import { JOB_TYPES, type JobType } from "./jobs/types.js";
 
@@ -71,12 +72,12 @@ export const configSchema = z.object({
   /** The work queues' x-delivery-limit: the broker's backstop against a message that crashes every consumer. */
   JOB_DELIVERY_LIMIT: z.coerce.number().int().positive().default(DELIVERY_LIMIT_BACKSTOP),
   /** Completed jobs are removed this many days after they finished (dead ones are archived, never removed). */
-  JOB_RETENTION_DAYS: z.coerce.number().positive().default(7),
+  JOB_RETENTION_DAYS: z.coerce.number().positive().default(DEFAULT_RETENTION.defaultDays),
   /** Per-type retention in days, e.g. `image=3,push=30`; types not listed use JOB_RETENTION_DAYS. */
   JOB_RETENTION_DAYS_BY_TYPE: csv.pipe(z.array(retentionPair)).default([]).transform((pairs) => Object.fromEntries(pairs) as Partial<Record<JobType, number>>),
   /** How often the retention pass runs, and how many rows one DELETE removes (each batch is its own short transaction). */
   JOB_RETENTION_INTERVAL_MS: int(60_000),
-  JOB_RETENTION_BATCH: z.coerce.number().int().positive().default(1000),
+  JOB_RETENTION_BATCH: z.coerce.number().int().positive().default(DEFAULT_RETENTION.batch),
   DEAD_JOB_RETENTION_DAYS: int(30),
   /** When the dead-job archiver runs: every N ms (default hourly). */
   DEAD_JOB_ARCHIVE_INTERVAL_MS: int(3_600_000),

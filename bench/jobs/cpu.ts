@@ -35,11 +35,25 @@ export interface CpuSplit {
   node: number;
   broker: number;
   database: number;
+  /** Share of the whole machine's CPU time that was busy (every process, other users' too): 0..1. */
+  machine?: number;
+}
+
+/** Busy and total jiffies of all CPUs, from the first line of /proc/stat. */
+function machineTicks(): { busy: number; total: number } {
+  try {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - (f[3] ?? 0) - (f[4] ?? 0), total };
+  } catch {
+    return { busy: 0, total: 0 };
+  }
 }
 
 /** CPU seconds spent between start() and stop(), per side. */
 export class CpuMeter {
   private node0 = 0;
+  private machine0 = machineTicks();
   private base = new Map<number, number>();
 
   constructor(private readonly sources: CpuSources) {}
@@ -48,12 +62,15 @@ export class CpuMeter {
     const u = process.cpuUsage();
     this.node0 = (u.user + u.system) / 1e6;
     this.base.clear();
+    this.machine0 = machineTicks();
     for (const pid of [...this.sources.broker(), ...(await this.sources.database())]) this.base.set(pid, processCpuSeconds(pid));
   }
 
   async stop(): Promise<CpuSplit> {
     const u = process.cpuUsage();
     const sum = (pids: number[]) => pids.reduce((s, pid) => s + Math.max(0, processCpuSeconds(pid) - (this.base.get(pid) ?? 0)), 0);
-    return { node: (u.user + u.system) / 1e6 - this.node0, broker: sum(this.sources.broker()), database: sum(await this.sources.database()) };
+    const m = machineTicks();
+    const machine = m.total > this.machine0.total ? (m.busy - this.machine0.busy) / (m.total - this.machine0.total) : undefined;
+    return { node: (u.user + u.system) / 1e6 - this.node0, broker: sum(this.sources.broker()), database: sum(await this.sources.database()), machine };
   }
 }

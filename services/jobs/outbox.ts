@@ -9,7 +9,7 @@
  *    once its batch is confirmed. The payload is serialized once, for the INSERT and the
  *    message body alike.
  * 3. The confirmation is bookkeeping: `published = true` is written in large, late batches
- *    (a quarter of the outbox grace, at most a second). A job that has already been claimed
+ *    (a quarter of the outbox grace, at most 250 ms). A job that has already been claimed
  *    or finished by then is marked published by that write, and its late mark changes nothing
  *    (the UPDATE finds `published` already true and writes no row version).
  * 4. Whatever was not confirmed (broker down, publish timed out, the process died between
@@ -85,7 +85,7 @@ export class Outbox {
     this.marks = new Batcher({
       // Late enough that most jobs are claimed or finished first (then the mark is free), and
       // well inside the grace, so no other process's relay publishes a confirmed job again.
-      lingerMs: Math.max(d.lingerMs, Math.min(1000, Math.floor(d.graceMs / 4))),
+      lingerMs: Math.max(d.lingerMs, Math.min(250, Math.floor(d.graceMs / 4))),
       maxSize: 5000,
       onError: (err, attempt) => d.logger.warn({ err, attempt }, "marking jobs published failed; retrying (is the database down?)"),
       flush: async (rows) => {
