@@ -16,6 +16,8 @@ export const THRESHOLDS = {
   jobQueueDepth: 1000,
   workerUtilization: 0.9,
   sourceCheckSuccessRatio: 0.9,
+  /** How far past its retention the oldest completed job may be before retention counts as behind, in seconds. */
+  jobRetentionOverdueSeconds: 6 * 3600,
   /** Replica lag that pages, in seconds. */
   replicationLagSeconds: 60,
   /** Recovery point objective: the newest backup may be at most this old, in seconds. */

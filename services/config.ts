@@ -5,12 +5,23 @@
  */
 import { z } from "zod";
 import { METRICS_PORT } from "../model/workloads.js";
-import { JOB_TYPES } from "./jobs/types.js";
+import { DEFAULT_RETENTION } from "./jobs/retention.js";
+import { DELIVERY_LIMIT_BACKSTOP } from "./jobs/topology.js";
+import { JOB_TYPES, type JobType } from "./jobs/types.js";
 
 const csv = z
   .string()
   .transform((s) => s.split(",").map((x) => x.trim()).filter((x) => x.length > 0));
 const int = (def: number) => z.coerce.number().int().nonnegative().default(def);
+/** `type=days`, as in JOB_RETENTION_DAYS_BY_TYPE. */
+const retentionPair = z.string().transform((pair, ctx) => {
+  const m = /^([a-z_]+)=(\d+(?:\.\d+)?)$/.exec(pair);
+  if (!m || !(JOB_TYPES as readonly string[]).includes(m[1]!) || Number(m[2]) <= 0) {
+    ctx.addIssue({ code: "custom", message: `expected <job type>=<days> with a type of ${JOB_TYPES.join(", ")} and days > 0, got "${pair}"` });
+    return z.NEVER;
+  }
+  return [m[1] as JobType, Number(m[2])] as const;
+});
 const bool = (def: boolean) =>
   z
     .enum(["true", "false", "1", "0"])
@@ -62,6 +73,15 @@ export const configSchema = z.object({
   JOB_OUTBOX_INTERVAL_MS: int(1000),
   /** Prefix for every job queue name (empty in production). */
   JOB_QUEUE_NAMESPACE: z.string().default(""),
+  /** The work queues' x-delivery-limit: the broker's backstop against a message that crashes every consumer. */
+  JOB_DELIVERY_LIMIT: z.coerce.number().int().positive().default(DELIVERY_LIMIT_BACKSTOP),
+  /** Completed jobs are removed this many days after they finished (dead ones are archived, never removed). */
+  JOB_RETENTION_DAYS: z.coerce.number().positive().default(DEFAULT_RETENTION.defaultDays),
+  /** Per-type retention in days, e.g. `image=3,push=30`; types not listed use JOB_RETENTION_DAYS. */
+  JOB_RETENTION_DAYS_BY_TYPE: csv.pipe(z.array(retentionPair)).default([]).transform((pairs) => Object.fromEntries(pairs) as Partial<Record<JobType, number>>),
+  /** How often the retention pass runs, and how many rows one DELETE removes (each batch is its own short transaction). */
+  JOB_RETENTION_INTERVAL_MS: int(60_000),
+  JOB_RETENTION_BATCH: z.coerce.number().int().positive().default(DEFAULT_RETENTION.batch),
   DEAD_JOB_RETENTION_DAYS: int(30),
   /** When the dead-job archiver runs: every N ms (default hourly). */
   DEAD_JOB_ARCHIVE_INTERVAL_MS: int(3_600_000),

@@ -138,6 +138,27 @@ export const jobsArchivedTotal = defineMetric({
   labelNames: [],
   source: "worker",
 });
+export const jobsRetentionRemovedTotal = defineMetric({
+  name: "jobs_retention_removed_total",
+  help: "Completed jobs removed by the retention task after their type's retention (JOB_RETENTION_DAYS), by job type.",
+  type: "counter",
+  labelNames: ["type"],
+  source: "worker",
+});
+export const jobsRetentionOverdueSeconds = defineMetric({
+  name: "jobs_retention_overdue_seconds",
+  help: "How far past its type's retention the oldest completed job still in the table is (0 when retention is keeping up), by job type; read at scrape time.",
+  type: "gauge",
+  labelNames: ["type"],
+  source: "worker",
+});
+export const jobsTableBytes = defineMetric({
+  name: "jobs_table_bytes",
+  help: "Size of the jobs table on disk, with its indexes and TOAST data (pg_total_relation_size); read at scrape time.",
+  type: "gauge",
+  labelNames: [],
+  source: "api+worker",
+});
 
 // ------------------------------------------------------------------- business
 export const productsImportedTotal = defineMetric({
@@ -270,6 +291,9 @@ export const APP_METRICS = [
   jobsStuckDetectedTotal,
   jobsOutboxPending,
   jobsArchivedTotal,
+  jobsRetentionRemovedTotal,
+  jobsRetentionOverdueSeconds,
+  jobsTableBytes,
   productsImportedTotal,
   productsPushedTotal,
   productsByStatus,

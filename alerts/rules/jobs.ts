@@ -1,6 +1,7 @@
 /** Job engine alerts: failure rates, backlogs, dead letters, stuck jobs, saturation, source checks. */
 import type { EnvironmentModel } from "../../model/environments.js";
 import {
+  jobsCompletedTotal,
   jobsDeadLetterSize,
   jobsFailedTotal,
   jobsQueueDepth,
@@ -11,6 +12,9 @@ import {
   workerConcurrency,
   jobsDeadLetteredTotal,
   jobProcessingDuration,
+  jobsRetentionOverdueSeconds,
+  jobsRetentionRemovedTotal,
+  jobsTableBytes,
 } from "../../services/metrics.js";
 import { rabbitmqQueueMessagesReady } from "../../services/metrics-exporters.js";
 import type { AlertDefinition } from "../alert-def.js";
@@ -223,6 +227,41 @@ export function jobAlerts(env: EnvironmentModel): AlertDefinition[] {
         queries: [{ purpose: "Outcomes per second", promql: `sum by (outcome) (rate(${sel(sourceChecksTotal)}[30m]))` }],
         commands: [{ purpose: "Errors by source host", command: `kubectl -n ${ns} logs -l app.kubernetes.io/component=worker --prefix --since=1h | grep source_check | grep -i error | tail -20` }],
         mitigation: ["If one source host blocks us (403/429), slow down its checks and contact the source; if all fail, check egress/DNS from the cluster."],
+        escalation: "Chat only; platform team in working hours.",
+      },
+    },
+    {
+      name: "JobRetentionFallingBehind",
+      expr: `max by (type) (${sel(jobsRetentionOverdueSeconds)}) > ${T.jobRetentionOverdueSeconds}`,
+      for: "1h",
+      severity: SEVERITY.warning,
+      team: TEAMS.platform,
+      summary: "Completed jobs are not removed as fast as their retention requires.",
+      description: "The oldest completed {{ $labels.type }} job is {{ $value | humanizeDuration }} past its retention.",
+      dashboards: [DASHBOARD_UIDS.jobs],
+      examples: [
+        { name: "8h past retention fires", at: "90m", input: [input(jobsRetentionOverdueSeconds, { type: "image", pod: "worker-1" }, "30000x90"), input(jobsRetentionOverdueSeconds, { type: "image", pod: "api-1" }, "30000x90")], fires: [{ labels: { type: "image" }, description: "The oldest completed image job is 8h 20m 0s past its retention." }] },
+        { name: "keeping up stays silent", at: "90m", input: [input(jobsRetentionOverdueSeconds, { type: "image", pod: "worker-1" }, "0x90")], fires: [] },
+        { name: "a backlog cleared within the hour stays silent", at: "90m", input: [input(jobsRetentionOverdueSeconds, { type: "push", pod: "worker-1" }, "0x40 30000x30 0x20")], fires: [] },
+      ],
+      runbook: {
+        whatIsHappening: `The oldest \`completed\` job of a type has been more than ${T.jobRetentionOverdueSeconds / 3600} hours past its retention (JOB_RETENTION_DAYS, JOB_RETENTION_DAYS_BY_TYPE) for an hour: the retention pass of the scheduler does not run, fails, or removes fewer rows per interval than are completed.`,
+        impact: "The jobs table keeps growing: more disk, slower vacuum and backups. Job processing itself is unaffected; no dead or failed job is ever removed by retention.",
+        queries: [
+          { purpose: "Rows removed per second, by type", promql: `sum by (type) (rate(${sel(jobsRetentionRemovedTotal)}[30m]))` },
+          { purpose: "Jobs completed per second, by type (what retention must keep up with)", promql: `sum by (type) (rate(${sel(jobsCompletedTotal)}[30m]))` },
+          { purpose: "Size of the jobs table", promql: `max(${sel(jobsTableBytes)})` },
+        ],
+        commands: [
+          { purpose: "Retention passes and their errors in the scheduler's log", command: `kubectl -n ${ns} logs -l app.kubernetes.io/component=scheduler --since=2h | grep -E 'completed jobs removed|completed-job retention failed' | tail -20` },
+          { purpose: "Completed jobs past the default 7-day retention, by type", command: "psql \"$DATABASE_URL\" -c \"SELECT type, count(*), min(created_at) FROM jobs WHERE status = 'completed' AND created_at < now() - interval '7 days' GROUP BY type\"" },
+          { purpose: "Long transactions that hold locks (they block the DELETEs and vacuum)", command: "psql \"$DATABASE_URL\" -c \"SELECT pid, now() - xact_start AS age, state, left(query, 80) FROM pg_stat_activity WHERE xact_start < now() - interval '5 minutes' ORDER BY xact_start\"" },
+        ],
+        mitigation: [
+          `Make sure the scheduler runs (one replica): kubectl -n ${ns} get deploy scheduler; restart it if its log shows no retention pass.`,
+          "If passes run but do not catch up, raise JOB_RETENTION_BATCH (rows per DELETE, default 1000) or lower JOB_RETENTION_INTERVAL_MS (default 60000) on the scheduler; each pass removes at most 50 batches per type.",
+          "End a long-running transaction that holds rows (pg_terminate_backend) after checking what it is.",
+        ],
         escalation: "Chat only; platform team in working hours.",
       },
     },

@@ -9,7 +9,9 @@ type PgQueryable = Pick<pg.Client, "query"> | Pick<pg.Pool, "query">;
 export function pgExecutor(conn: PgQueryable): SqlExecutor {
   const q = conn as pg.Client;
   return {
-    query: async <T>(text: string, params?: unknown[]) => ({ rows: (await q.query(text, params)).rows as T[] }),
+    query: async <T>(text: string, params?: unknown[], name?: string) => ({
+      rows: (await (name ? q.query({ name, text, values: params }) : q.query(text, params))).rows as T[],
+    }),
     exec: async (text: string) => void (await q.query(text)),
   };
 }

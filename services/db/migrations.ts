@@ -24,7 +24,11 @@ export interface Migration {
 
 /** The minimal SQL surface both node-postgres and PGlite provide. */
 export interface SqlExecutor {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  /**
+   * `name` makes it a prepared statement on Postgres (parsed and planned once per connection;
+   * for the engine's hot statements); drivers without them ignore it.
+   */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], name?: string): Promise<{ rows: T[] }>;
   /** Runs a script of several statements (simple query protocol). */
   exec(sql: string): Promise<void>;
 }

@@ -1,6 +1,6 @@
 /**
- * Per-delivery state of the engine's hot path, as classes rather than closures: a no-op job
- * must cost little more than its broker round trip.
+ * The run step's state (see worker.ts for the life of a delivery), as classes rather than
+ * closures: a no-op job must cost little more than its broker round trip.
  */
 import { jobLogger, type Logger } from "../logger.js";
 import { JobTimeoutError } from "./errors.js";
@@ -22,11 +22,15 @@ export interface PendingClaim {
 /** One attempt of one job, from delivery to outcome. */
 export class Attempt {
   private child: Logger | undefined;
+  /** Set when the handler starts (the engine's clock) and how long it ran. */
+  startedAt: Date | undefined;
+  seconds = 0;
 
   constructor(
     readonly jobId: string,
     readonly type: JobType,
     readonly attempt: number,
+    readonly maxAttempts: number,
     private readonly baseLogger: Logger,
     /** The claim still waiting in its group-commit batch (fresh deliveries only). */
     private readonly pendingClaim?: PendingClaim,

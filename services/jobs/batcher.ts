@@ -2,6 +2,13 @@
  * Group commit: callers add one item each and await its result; items that arrive within a
  * short window (or until the batch is full) are written with one statement. A failed write
  * (database outage) is retried with backoff while the batcher is open; callers just wait.
+ *
+ * Two ways to form a batch: with `lingerMs` the first item waits that long for company (the
+ * claim batch relies on it: a claim taken back within the window costs nothing); with
+ * `maxInFlight` a batch is written as soon as fewer writes than that are in progress (at the
+ * end of the current turn of the event loop, so items added together go together), and
+ * otherwise when one of them finishes: no waiting when the database is idle, big batches
+ * when it is busy.
  */
 export interface BatcherOptions<T, R> {
   /** Writes a batch; returns one result per item, in order. */
@@ -15,6 +22,8 @@ export interface BatcherOptions<T, R> {
   readonly retryHighMs?: number;
   /** false: a failed write fails its callers at once (they can report the error). */
   readonly retry?: boolean;
+  /** Write when fewer writes than this are in progress, instead of lingering. */
+  readonly maxInFlight?: number;
 }
 
 /**
@@ -77,6 +86,7 @@ export class BatcherClosedError extends Error {
 export class Batcher<T, R> {
   private queue: Ticket<T, R>[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
   private abandoned = false;
@@ -98,21 +108,37 @@ export class Batcher<T, R> {
     }
     this.queue.push(t);
     if (this.queue.length >= this.opts.maxSize) this.kick();
-    else this.timer ??= setTimeout(this.onTimer, this.opts.lingerMs);
+    else if (this.opts.maxInFlight === undefined) this.timer ??= setTimeout(this.onTimer, this.opts.lingerMs);
+    else if (this.inFlight.size < this.opts.maxInFlight) this.soon();
     return t;
   }
 
   private readonly onTimer = (): void => this.kick();
 
+  /** Writes at the end of this turn of the event loop. */
+  private soon(): void {
+    this.immediate ??= setImmediate(this.onImmediate);
+  }
+
+  private readonly onImmediate = (): void => {
+    this.immediate = undefined;
+    this.kick();
+  };
+
   /** Writes whatever is queued now. */
   kick(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = undefined;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.opts.maxSize).filter((p) => !p.cancelled);
       for (const p of batch) p.taken = true;
       if (batch.length === 0) continue;
-      const p = this.write(batch).finally(() => this.inFlight.delete(p));
+      const p = this.write(batch).finally(() => {
+        this.inFlight.delete(p);
+        if (this.opts.maxInFlight !== undefined && this.queue.length > 0) this.soon();
+      });
       this.inFlight.add(p);
     }
   }

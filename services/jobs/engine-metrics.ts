@@ -15,17 +15,32 @@ import {
   jobsOldestWaitingSeconds,
   jobsOutboxPending,
   jobsQueueDepth,
+  jobsRetentionOverdueSeconds,
+  jobsRetentionRemovedTotal,
   jobsRetriesTotal,
   jobsStartedTotal,
   jobsStuckDetectedTotal,
+  jobsTableBytes,
   workerBusySecondsTotal,
   workerConcurrency,
 } from "../metrics.js";
 import type { MetricsRegistry } from "../metrics-registry.js";
 import type { JobStore } from "./job-store.js";
-import { JOB_TYPES } from "./types.js";
+import { retentionOverdue, type RetentionPolicy } from "./retention.js";
+import { JOB_TYPES, type JobType } from "./types.js";
 
-export function engineMetrics(registry: MetricsRegistry, sources: { broker: Connection; store: JobStore; queues: () => string[] }) {
+export interface MetricSources {
+  broker: Connection;
+  store: JobStore;
+  queues: () => string[];
+  retention: () => RetentionPolicy;
+  types: readonly JobType[];
+  clock: () => Date;
+  /** Handlers running now, per type (read at scrape time: no gauge update per job). */
+  inFlight: () => Iterable<readonly [JobType, number]>;
+}
+
+export function engineMetrics(registry: MetricsRegistry, sources: MetricSources) {
   return {
     started: registry.counter(jobsStartedTotal),
     completed: registry.counter(jobsCompletedTotal),
@@ -33,7 +48,9 @@ export function engineMetrics(registry: MetricsRegistry, sources: { broker: Conn
     retries: registry.counter(jobsRetriesTotal),
     deadLettered: registry.counter(jobsDeadLetteredTotal),
     duration: registry.histogram(jobProcessingDuration),
-    inFlight: registry.gauge(jobsInFlight),
+    inFlight: registry.gauge(jobsInFlight, (g) => {
+      for (const [type, n] of sources.inFlight()) g.set({ type }, n);
+    }),
     busySeconds: registry.counter(workerBusySecondsTotal),
     concurrency: registry.gauge(workerConcurrency),
     stuck: registry.counter(jobsStuckDetectedTotal),
@@ -54,6 +71,15 @@ export function engineMetrics(registry: MetricsRegistry, sources: { broker: Conn
     deadLetterSize: registry.gauge(jobsDeadLetterSize, async (g) => {
       const counts = await sources.store.deadCounts().catch(() => undefined);
       if (counts) for (const type of JOB_TYPES) g.set({ type }, counts.get(type) ?? 0);
+    }),
+    retentionRemoved: registry.counter(jobsRetentionRemovedTotal),
+    retentionOverdue: registry.gauge(jobsRetentionOverdueSeconds, async (g) => {
+      const overdue = await retentionOverdue(sources.store, sources.retention(), sources.clock(), sources.types).catch(() => undefined);
+      if (overdue) for (const [type, s] of overdue) g.set({ type }, s);
+    }),
+    tableBytes: registry.gauge(jobsTableBytes, async (g) => {
+      const n = await sources.store.tableBytes().catch(() => undefined);
+      if (n !== undefined) g.set(n);
     }),
     outboxPending: registry.gauge(jobsOutboxPending, async (g) => {
       const n = await sources.store.outboxSize().catch(() => undefined);

@@ -14,14 +14,6 @@ import { prismaExecutor } from "../db/executors.js";
 import { JobStore } from "./job-store.js";
 import type { JobStatus, JobType } from "./types.js";
 
-export interface JobListQuery {
-  type?: JobType;
-  status?: JobStatus;
-  limit: number;
-  /** The id of the last job of the previous page. */
-  cursor?: string;
-}
-
 export interface DeadJobFilter {
   type?: JobType;
   /** Case-insensitive substring of the last error. */
@@ -30,16 +22,8 @@ export interface DeadJobFilter {
   deadAfter?: Date;
 }
 
-export async function listJobs(db: Database, q: JobListQuery) {
-  const rows = await db.prisma.job.findMany({
-    where: { type: q.type, status: q.status },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    take: q.limit + 1,
-    ...(q.cursor ? { cursor: { id: q.cursor }, skip: 1 } : {}),
-  });
-  const items = rows.slice(0, q.limit);
-  return { items, nextCursor: rows.length > q.limit ? items[items.length - 1]?.id : undefined };
-}
+/** The listing reads the status index in order (see job-listing.ts). */
+export { listJobs, type JobListQuery } from "./job-listing.js";
 
 export async function getJob(db: Database, id: string) {
   return db.prisma.job.findUnique({ where: { id } });

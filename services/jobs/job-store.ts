@@ -10,8 +10,10 @@ export interface NewJob {
   id: string;
   type: JobType;
   payload: unknown;
+  /** The payload as JSON, when the caller already serialized it (for the message body). */
+  body?: string;
   maxAttempts: number;
-  requestId?: string;
+  requestId?: string | null;
 }
 
 /** One attempt (or event) in Job.history. */
@@ -70,10 +72,28 @@ export interface OutboxRow {
 
 const iso = (d: Date) => d.toISOString();
 
+/**
+ * A Postgres array literal of values that never need quoting (uuids, numbers, booleans, ISO
+ * timestamps, plain words): the hot statements bind these instead of letting the driver
+ * escape every element of every batch.
+ */
+function plainArray(values: readonly (string | number | boolean | null)[]): string {
+  let s = "{";
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i > 0) s += ",";
+    s += v === null ? "NULL" : String(v);
+  }
+  return s + "}";
+}
+
 // Batch statements look rows up by primary key (`id = ANY(...)`) and compare status as text:
 // with an indexable status condition the planner may scan every pending row through the
 // (status, type) index (its estimate for a fresh backlog is far too low) instead of fetching
-// the few rows of the batch.
+// the few rows of the batch. The statements that join the batch (unnest) to the table are
+// planned for each batch, never prepared: a generic plan does not know the batch size and
+// may rescan the unnest for every row (a 150-row outcome batch took 37 ms instead of 1.5 ms
+// on a 1M-row table). The insert and the claim have no such join and are prepared.
 
 /**
  * Which rows an outcome may finish: the attempt this worker recorded as processing, or, for a
@@ -93,19 +113,21 @@ export class JobStore {
     const r = await this.sql.query<{ id: string }>(
       `INSERT INTO jobs (id, type, status, payload, attempts, max_attempts, request_id, published, created_at, updated_at)
        SELECT v.id, v.type::"JobType", 'pending', v.payload, 0, v.max_attempts, v.request_id, false, $6, $6
-       -- The type travels as text[]: embedded PGlite cannot bind an enum array parameter.
-       FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::int[], $5::text[])
+       -- The type travels as text[]: embedded PGlite cannot bind an enum array parameter. The
+       -- payloads travel as one JSON array (no per-element array escaping), zipped by position.
+       FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::int[]), unnest($5::text[]))
          AS v(id, type, payload, max_attempts, request_id)
        ON CONFLICT (id) DO NOTHING
        RETURNING id`,
       [
-        jobs.map((j) => j.id),
-        jobs.map((j) => j.type),
-        jobs.map((j) => JSON.stringify(j.payload ?? null)),
-        jobs.map((j) => j.maxAttempts),
+        plainArray(jobs.map((j) => j.id)),
+        plainArray(jobs.map((j) => j.type)),
+        `[${jobs.map((j) => j.body ?? JSON.stringify(j.payload ?? null)).join(",")}]`,
+        plainArray(jobs.map((j) => j.maxAttempts)),
         jobs.map((j) => j.requestId ?? null),
         iso(now),
       ],
+      "jobs_insert",
     );
     return new Set(r.rows.map((x) => x.id));
   }
@@ -120,7 +142,7 @@ export class JobStore {
       `UPDATE jobs AS j SET published = true
        FROM unnest($1::uuid[], $2::text[], $3::int[]) AS v(id, status, attempts)
        WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND j.published = false AND j.status::text = v.status AND j.attempts = v.attempts`,
-      [rows.map((r) => r.id), rows.map((r) => r.status), rows.map((r) => r.attempts)],
+      [plainArray(rows.map((r) => r.id)), plainArray(rows.map((r) => r.status)), plainArray(rows.map((r) => r.attempts))],
     );
   }
 
@@ -143,7 +165,8 @@ export class JobStore {
       `UPDATE jobs SET status = 'processing', attempts = attempts + 1, started_at = $2, published = true, updated_at = $2
        WHERE id = ANY($1::uuid[]) AND status::text IN ('pending', 'failed', 'processing')
        RETURNING id, attempts, max_attempts`,
-      [ids, iso(now)],
+      [plainArray(ids), iso(now)],
+      "jobs_claim",
     );
     return new Map(r.rows.map((x) => [x.id, { id: x.id, attempts: x.attempts, maxAttempts: x.max_attempts }]));
   }
@@ -183,12 +206,12 @@ export class JobStore {
        ${FINISH_GUARD}
        RETURNING j.id`,
       [
-        rows.map((x) => x.id),
-        rows.map((x) => x.attempt),
-        rows.map((x) => x.direct ?? false),
-        rows.map((x) => iso(x.startedAt ?? x.finishedAt)),
-        rows.map((x) => iso(x.finishedAt)),
-        rows.map((x) => x.durationMs),
+        plainArray(rows.map((x) => x.id)),
+        plainArray(rows.map((x) => x.attempt)),
+        plainArray(rows.map((x) => x.direct ?? false)),
+        plainArray(rows.map((x) => iso(x.startedAt ?? x.finishedAt))),
+        plainArray(rows.map((x) => iso(x.finishedAt))),
+        plainArray(rows.map((x) => x.durationMs)),
       ],
     );
     return new Set(r.rows.map((x) => x.id));
@@ -240,7 +263,7 @@ export class JobStore {
          history = j.history || jsonb_build_array(jsonb_build_object('event', 'released', 'attempt', v.attempt, 'at', $3::timestamptz))
        FROM unnest($1::uuid[], $2::int[]) AS v(id, attempt)
        WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND j.status::text = 'processing' AND j.attempts = v.attempt`,
-      [rows.map((x) => x.id), rows.map((x) => x.attempt), iso(now)],
+      [plainArray(rows.map((x) => x.id)), plainArray(rows.map((x) => x.attempt)), iso(now)],
     );
   }
 
@@ -335,6 +358,41 @@ export class JobStore {
       ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, payload = EXCLUDED.payload, attempts = EXCLUDED.attempts,
         last_error = EXCLUDED.last_error, last_error_stack = EXCLUDED.last_error_stack, history = EXCLUDED.history,
         dead_at = EXCLUDED.dead_at, archived_at = EXCLUDED.archived_at`;
+  }
+
+  /**
+   * Removes up to `limit` completed jobs of `type` created and finished before `cutoff`: one
+   * short statement (row locks on those rows only; rows another remover holds are skipped).
+   * The (status, type, created_at, id) index hands them over oldest first. Never touches
+   * any other status: dead jobs are archived, failed ones are still retrying.
+   */
+  async deleteCompleted(type: JobType, cutoff: Date, limit: number): Promise<number> {
+    const r = await this.sql.query<{ n: string }>(
+      `WITH gone AS (
+         DELETE FROM jobs WHERE id IN (
+           SELECT id FROM jobs WHERE status = 'completed' AND type = $1::"JobType" AND created_at < $2 AND finished_at < $2
+           ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+         RETURNING 1)
+       SELECT count(*) AS n FROM gone`,
+      [type, iso(cutoff), limit],
+    );
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  /** When the oldest completed job of each type was created (first entry of the status index). */
+  async oldestCompleted(types: readonly JobType[]): Promise<Map<JobType, Date>> {
+    const r = await this.sql.query<{ type: JobType; at: Date | string | null }>(
+      `SELECT t.type, (SELECT min(created_at) FROM jobs WHERE status = 'completed' AND type = t.type::"JobType") AS at
+       FROM unnest($1::text[]) AS t(type)`,
+      [types],
+    );
+    return new Map(r.rows.filter((x) => x.at !== null).map((x) => [x.type, new Date(x.at!)]));
+  }
+
+  /** Bytes of the jobs table with its indexes and TOAST. */
+  async tableBytes(): Promise<number> {
+    const r = await this.sql.query<{ n: string }>(`SELECT pg_total_relation_size('jobs') AS n`);
+    return Number(r.rows[0]?.n ?? 0);
   }
 
   /** Marks the broker's dead letters (delivery-limit backstop) dead in the table. */

@@ -1,12 +1,13 @@
 /**
  * Periodic maintenance: the dead-job archiver (dead longer than the retention goes to
- * archived_jobs, never deleted) and the stuck-job detector. Safe to run in several processes:
- * the SQL skips rows another process holds.
+ * archived_jobs, never deleted), the completed-job retention (retention.ts) and the stuck-job
+ * detector. Safe to run in several processes: the SQL skips rows another process holds.
  */
 import type { Logger } from "../logger.js";
 import type { JobEngine } from "./engine.js";
+import { DAY_MS, removeCompletedJobs } from "./retention.js";
 
-export const DAY_MS = 86_400_000;
+export { DAY_MS };
 
 export interface SchedulerOptions {
   readonly engine: JobEngine;
@@ -18,6 +19,13 @@ export interface SchedulerOptions {
   readonly retentionDays: number;
   /** JOB_STUCK_CHECK_INTERVAL_MS */
   readonly stuckCheckIntervalMs: number;
+  /** JOB_RETENTION_INTERVAL_MS (the policy itself is the engine's: JobEngineConfig.retention) */
+  readonly retentionIntervalMs?: number;
+}
+
+/** One retention pass with the engine's policy; counts the removed rows per type. */
+export async function retireCompletedJobs(engine: JobEngine, now: Date) {
+  return removeCompletedJobs(engine.store, engine.retention, now, { pauseMs: 20, onRemoved: (type, n) => engine.metrics.retentionRemoved.inc({ type }, n) });
 }
 
 /** Archives dead jobs that died more than `retentionDays` before `now`; returns how many. */
@@ -42,6 +50,13 @@ export class JobSchedulers {
       const n = await archiveDeadJobs(this.opts.engine, this.clock(), this.opts.retentionDays);
       if (n > 0) this.opts.logger.info({ archived: n, retentionDays: this.opts.retentionDays }, "dead jobs archived");
     });
+    if (this.opts.retentionIntervalMs) {
+      this.every(this.opts.retentionIntervalMs, "completed-job retention", async () => {
+        const pass = await retireCompletedJobs(this.opts.engine, this.clock());
+        const removed = Object.values(pass.removed).reduce((a, b) => a + b, 0);
+        if (removed > 0) this.opts.logger.info({ removed: pass.removed, batches: pass.batches, longestBatchMs: Math.round(pass.longestBatchMs), caughtUp: pass.caughtUp }, "completed jobs removed after their retention");
+      });
+    }
     this.every(this.opts.stuckCheckIntervalMs, "stuck-job detector", () => this.opts.engine.recoverStuckJobs());
   }
 

@@ -6,6 +6,11 @@ export class Slots {
 
   constructor(private readonly size: number) {}
 
+  /** Slots taken now (handlers running). */
+  get inUse(): number {
+    return this.used;
+  }
+
   /** Takes a free slot now, without waiting; false when none is free or the pool is closed. */
   tryAcquire(): boolean {
     if (this.closed || this.used >= this.size) return false;

@@ -47,6 +47,7 @@ export function createJobSystem(deps: JobSystemDeps): JobSystem {
     archiveIntervalMs: config.DEAD_JOB_ARCHIVE_INTERVAL_MS,
     retentionDays: config.DEAD_JOB_RETENTION_DAYS,
     stuckCheckIntervalMs: config.JOB_STUCK_CHECK_INTERVAL_MS,
+    retentionIntervalMs: config.JOB_RETENTION_INTERVAL_MS,
   });
   return {
     engine,

@@ -18,8 +18,9 @@ import { retryDelays, type RetryPolicy } from "./retry-policy.js";
 export const JOB_QUEUE_PREFIX = "jobs.";
 
 /**
- * Broker backstop against crash loops (a message that kills its worker every time). The
- * engine counts attempts itself; this only catches what the engine never saw finish.
+ * Broker backstop against crash loops (a message that kills its worker every time, before
+ * the engine could claim it). The engine counts attempts itself; this only catches what the
+ * engine never saw. JOB_DELIVERY_LIMIT overrides it (tests); production keeps this value.
  */
 export const DELIVERY_LIMIT_BACKSTOP = 20;
 
@@ -48,7 +49,7 @@ export interface QueueSpec {
 }
 
 /** Every queue for one type, with its declare arguments. */
-export function queuesFor(type: JobType, policy: RetryPolicy, namespace = ""): QueueSpec[] {
+export function queuesFor(type: JobType, policy: RetryPolicy, namespace = "", deliveryLimit = DELIVERY_LIMIT_BACKSTOP): QueueSpec[] {
   const work = workQueue(type, namespace);
   const quorum = { "x-queue-type": "quorum" };
   return [
@@ -58,7 +59,7 @@ export function queuesFor(type: JobType, policy: RetryPolicy, namespace = ""): Q
       type,
       arguments: {
         ...quorum,
-        "x-delivery-limit": DELIVERY_LIMIT_BACKSTOP,
+        "x-delivery-limit": deliveryLimit,
         "x-dead-letter-exchange": "",
         "x-dead-letter-routing-key": deadLetterQueue(type, namespace),
       },
@@ -85,8 +86,8 @@ export function queuesFor(type: JobType, policy: RetryPolicy, namespace = ""): Q
 }
 
 /** The whole topology of a namespace, for the given types (all five by default). */
-export function topology(policy: RetryPolicy, namespace = "", types: readonly JobType[] = JOB_TYPES): QueueSpec[] {
-  return types.flatMap((t) => queuesFor(t, policy, namespace));
+export function topology(policy: RetryPolicy, namespace = "", types: readonly JobType[] = JOB_TYPES, deliveryLimit = DELIVERY_LIMIT_BACKSTOP): QueueSpec[] {
+  return types.flatMap((t) => queuesFor(t, policy, namespace, deliveryLimit));
 }
 
 /**

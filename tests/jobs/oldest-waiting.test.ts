@@ -9,7 +9,8 @@ import type { Connection } from "rabbitmq-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../services/db/client.js";
 import type { Database } from "../../services/db/client.js";
-import { engineMetrics } from "../../services/jobs/engine-metrics.js";
+import { engineMetrics, type MetricSources } from "../../services/jobs/engine-metrics.js";
+import { DEFAULT_RETENTION } from "../../services/jobs/retention.js";
 import { JobStore, OLDEST_WAITING_SQL } from "../../services/jobs/job-store.js";
 import { JOB_TYPES } from "../../services/jobs/types.js";
 import { MetricsRegistry } from "../../services/metrics-registry.js";
@@ -53,6 +54,17 @@ afterAll(async () => {
   await t?.close();
 });
 
+/** What the engine hands its metrics: only the store matters here. */
+const metricSources = (store: JobStore): MetricSources => ({
+  broker,
+  store,
+  queues: () => [],
+  retention: () => DEFAULT_RETENTION,
+  types: JOB_TYPES,
+  clock: () => new Date(),
+  inFlight: () => [],
+});
+
 describe("the oldest waiting job", () => {
   it("is measured per type from when each job became due, and only for due pending or failed jobs", async () => {
     const ages = await new JobStore(t.db.sql).oldestWaitingSeconds(now);
@@ -61,7 +73,7 @@ describe("the oldest waiting job", () => {
 
   it("is a gauge per job type, 0 where nothing waits, read at scrape time", async () => {
     const metrics = new MetricsRegistry();
-    engineMetrics(metrics, { broker, store: new JobStore(t.db.sql), queues: () => [] });
+    engineMetrics(metrics, metricSources(new JobStore(t.db.sql)));
     const text = (await metrics.expose()).body;
     for (const type of JOB_TYPES) expect(text).toMatch(new RegExp(`^${jobsOldestWaitingSeconds.name}\\{type="${type}"\\} `, "m"));
     // Scraped a moment after `now`: at least the age at `now`, and less than a minute more.
@@ -75,7 +87,7 @@ describe("the oldest waiting job", () => {
   it("has no sample when the database does not answer (an age that stopped growing would read as progress)", async () => {
     const db: Database = await openDatabase({ databaseUrl: t.testDb.url });
     const metrics = new MetricsRegistry();
-    engineMetrics(metrics, { broker, store: new JobStore(db.sql), queues: () => [] });
+    engineMetrics(metrics, metricSources(new JobStore(db.sql)));
     expect((await metrics.expose()).body).toMatch(new RegExp(`^${jobsOldestWaitingSeconds.name}\\{type="import"\\} `, "m"));
     await db.close();
     const after = (await metrics.expose()).body;

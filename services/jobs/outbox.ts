@@ -1,0 +1,305 @@
+/**
+ * The way in: how a job gets from its row to its queue.
+ *
+ * 1. enqueue writes the row (`pending`, `published = false`: the row is its own outbox entry).
+ *    Single enqueue calls that arrive within the commit window share one INSERT.
+ * 2. Only after that commit is the message published, with publisher confirms. A single
+ *    enqueue returns at the commit (the job is durable, and published now or by the relay),
+ *    waiting for the confirmation only when too many are outstanding; enqueueMany returns
+ *    once its batch is confirmed. The payload is serialized once, for the INSERT and the
+ *    message body alike.
+ * 3. The confirmation is bookkeeping: `published = true` is written in large, late batches
+ *    (a quarter of the outbox grace, at most 250 ms). A job that has already been claimed
+ *    or finished by then is marked published by that write, and its late mark changes nothing
+ *    (the UPDATE finds `published` already true and writes no row version).
+ * 4. Whatever was not confirmed (broker down, publish timed out, the process died between
+ *    commit and confirm) is still `published = false`; the relay publishes those rows once
+ *    they are older than the grace, and failed attempts whose retry is due.
+ */
+import type { Connection, Publisher } from "rabbitmq-client";
+import { UUID_RE as UUID, uuidv7 } from "../ids.js";
+import { jobLogger, type Logger } from "../logger.js";
+import type { SqlExecutor } from "../db/migrations.js";
+import { Batcher } from "./batcher.js";
+import { JobStore, type NewJob, type OutboxRow, type PublishedMark } from "./job-store.js";
+import { HEADERS, retryQueue, workQueue } from "./topology.js";
+import type { JobType } from "./types.js";
+
+export interface EnqueueOptions {
+  requestId?: string;
+  /** Caller-chosen id (a UUID) makes enqueue idempotent: an existing job is left alone. */
+  jobId?: string;
+}
+
+export interface EnqueueItem extends EnqueueOptions {
+  type: JobType;
+  payload: unknown;
+}
+
+export interface OutboxDeps {
+  store: JobStore;
+  broker: Connection;
+  logger: Logger;
+  clock: () => Date;
+  namespace: string;
+  maxAttempts: number;
+  lingerMs: number;
+  maxBatch: number;
+  graceMs: number;
+  publishTimeoutMs: number;
+  /** True once the engine is stopping: nothing new is published. */
+  stopping: () => boolean;
+}
+
+/** A message to publish: the payload already serialized. */
+interface Outgoing {
+  id: string;
+  type: JobType;
+  body: string;
+  attempts: number;
+  requestId: string | null;
+  status: OutboxRow["status"];
+}
+
+/** Unconfirmed publishes beyond which enqueue waits for its own (backpressure on callers). */
+const MAX_UNCONFIRMED = 5000;
+
+export function isJobId(id: string | undefined): id is string {
+  return id !== undefined && UUID.test(id);
+}
+
+export class Outbox {
+  /** Single enqueue calls, group-committed; fails fast when the database is down. */
+  readonly enqueues: Batcher<EnqueueItem, string>;
+  /** Publish confirmations, written late and in bulk. */
+  readonly marks: Batcher<PublishedMark, undefined>;
+  private publisher: Publisher | undefined;
+  /** Publishes sent and not yet confirmed or failed; close() waits for them (bounded). */
+  private sending = 0;
+  private readonly drainWaiters: (() => void)[] = [];
+  /** Ids being published by this process (the relay leaves them alone). */
+  private readonly publishing = new Set<string>();
+  private relayRunning = false;
+
+  constructor(private readonly d: OutboxDeps) {
+    this.enqueues = new Batcher({ lingerMs: d.lingerMs, maxInFlight: 2, maxSize: d.maxBatch, retry: false, flush: (items) => this.enqueueNow(items, false) });
+    this.marks = new Batcher({
+      // Late enough that most jobs are claimed or finished first (then the mark is free), and
+      // well inside the grace, so no other process's relay publishes a confirmed job again.
+      lingerMs: Math.max(d.lingerMs, Math.min(250, Math.floor(d.graceMs / 4))),
+      maxSize: 5000,
+      onError: (err, attempt) => d.logger.warn({ err, attempt }, "marking jobs published failed; retrying (is the database down?)"),
+      flush: async (rows) => {
+        await d.store.markPublished(rows);
+        return rows.map(() => undefined);
+      },
+    });
+  }
+
+  start(): void {
+    this.publisher = this.d.broker.createPublisher({ confirm: true, maxAttempts: 2 });
+    this.publisher.on("retry", (err: unknown) => this.d.logger.warn({ err }, "publish failed once; retrying"));
+  }
+
+  /** The rows to insert and publish for enqueued items (payloads serialized once, ids checked). */
+  private newJobs(items: readonly EnqueueItem[]): (NewJob & Outgoing)[] {
+    const max = this.d.maxAttempts;
+    const jobs: (NewJob & Outgoing)[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      // Time-ordered ids: inserts land at the right edge of the primary key, however big the table.
+      const id = it.jobId ?? uuidv7();
+      if (it.jobId !== undefined && !UUID.test(id)) throw new Error(`jobId must be a UUID, got ${id}`);
+      const requestId = it.requestId ?? null;
+      jobs[i] = { id, type: it.type, payload: it.payload, body: JSON.stringify(it.payload ?? null), maxAttempts: max, requestId, attempts: 0, status: "pending" };
+    }
+    return jobs;
+  }
+
+  /**
+   * Writes the jobs inside the caller's transaction (`sql` runs in it), so they commit or roll
+   * back with the caller's own rows. `publish` is for after the commit; if the process dies
+   * first, the rows wait in the outbox (pending, unpublished) and the relay publishes them.
+   */
+  async enqueueIn(sql: SqlExecutor, items: readonly EnqueueItem[]): Promise<{ jobIds: string[]; publish(): Promise<number> }> {
+    const jobs = this.newJobs(items);
+    const inserted = await new JobStore(sql).insert(jobs, this.d.clock());
+    const fresh = jobs.filter((j) => inserted.has(j.id));
+    return {
+      jobIds: jobs.map((j) => j.id),
+      publish: async () => (this.publisher && !this.d.stopping() ? (await this.publishAll(fresh, "work")).length : 0),
+    };
+  }
+
+  /** Inserts the rows (one statement), then publishes the new ones with confirms. */
+  async enqueueNow(items: EnqueueItem[], waitForConfirms = true): Promise<string[]> {
+    const jobs = this.newJobs(items);
+    const inserted = await this.d.store.insert(jobs, this.d.clock());
+    // Committed: the job is durable and will be published (now, or by the relay). Single
+    // enqueues do not wait for the broker's confirmation (unless too many are outstanding);
+    // bulk enqueues do, so a bulk producer goes at the broker's pace.
+    if (this.publisher && !this.d.stopping()) {
+      const publishing = this.publishAll(inserted.size === jobs.length ? jobs : jobs.filter((j) => inserted.has(j.id)), "work");
+      if (waitForConfirms || this.sending > MAX_UNCONFIRMED) await publishing;
+    }
+    return jobs.map((j) => j.id);
+  }
+
+  /** Resolves once every publish sent so far is confirmed or has failed. */
+  drained(): Promise<void> {
+    if (this.sending === 0) return Promise.resolve();
+    return new Promise((r) => this.drainWaiters.push(r));
+  }
+
+  /** Publishes rows to their work queue with confirms; returns the confirmed ones. */
+  async publishRows(rows: OutboxRow[]): Promise<OutboxRow[]> {
+    const out = rows.map((r) => ({ id: r.id, type: r.type, body: JSON.stringify(r.payload ?? null), attempts: r.attempts, requestId: r.requestId, status: r.status }));
+    const ok = new Set((await this.publishAll(out, "work")).map((o) => o.id));
+    return rows.filter((r) => ok.has(r.id));
+  }
+
+  /** A failed attempt's retry, to its backoff level's delay queue; the relay covers a failure. */
+  publishRetry(type: JobType, id: string, attempts: number, delayMs: number, payload: unknown, requestId: string | null, log: Logger): void {
+    const row: Outgoing = { id, type, body: JSON.stringify(payload ?? null), attempts, requestId, status: "failed" };
+    void this.publishAll([row], retryQueue(type, delayMs, this.d.namespace), log);
+  }
+
+  /**
+   * Publishes with confirms and marks each confirmed row (late, in bulk). One timer per call,
+   * not per message: what is not confirmed within the publish timeout counts as not
+   * published (it stays in the outbox; a confirmation that still arrives marks it).
+   */
+  private publishAll<R extends Outgoing>(rows: R[], queue: "work" | string, log?: Logger): Promise<R[]> {
+    const publisher = this.publisher;
+    if (!publisher) return Promise.reject(new Error("the engine is not started"));
+    if (rows.length === 0) return Promise.resolve([]);
+    if (rows.length > 1) coalesceWrites(this.d.broker);
+    return new Promise<R[]>((resolve) => {
+      const confirmed = new Array<boolean>(rows.length).fill(false);
+      let left = rows.length;
+      let failed = 0;
+      let firstError: unknown;
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (failed > 0 || left > 0) {
+          const msg = queue === "work" ? "publish failed; the jobs stay in the outbox" : "retry publish failed; the outbox relay will publish it when due";
+          // One job: its own logger (jobId, type and requestId once each); a batch names its first job.
+          const only = rows.length === 1 ? rows[0]! : undefined;
+          const jobLog = log ?? (only ? jobLogger(this.d.logger, { jobId: only.id, type: only.type, requestId: only.requestId ?? undefined }) : undefined);
+          if (jobLog) jobLog.warn({ err: firstError, failed, unconfirmed: left }, msg);
+          else this.d.logger.warn({ err: firstError, failed, unconfirmed: left, firstJobId: rows[0]!.id }, msg);
+        }
+        resolve(rows.filter((_, i) => confirmed[i]));
+      };
+      const timer = setTimeout(finish, this.d.publishTimeoutMs);
+      this.sending += rows.length;
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i]!;
+        this.publishing.add(row.id);
+        const to = queue === "work" ? workQueue(row.type, this.d.namespace) : queue;
+        // A Buffer keeps the JSON content type (a string would go out as text/plain).
+        publisher.send(envelope(to, row), Buffer.from(row.body)).then(
+          () => {
+            confirmed[i] = true;
+            this.marks.ticket({ id: row.id, status: row.status, attempts: row.attempts });
+            this.publishing.delete(row.id);
+            this.settledOne();
+            if (--left === 0 && !done) finish();
+          },
+          (err: unknown) => {
+            failed++;
+            firstError ??= err;
+            this.publishing.delete(row.id);
+            this.settledOne();
+            if (--left === 0 && !done) finish();
+          },
+        );
+      }
+    });
+  }
+
+  private settledOne(): void {
+    if (--this.sending === 0) for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  /** Publishes jobs an operator set back to pending (dead-job retry); the relay covers failures. */
+  async publishPending(ids: string[]): Promise<number> {
+    const rows = await this.d.store.loadForPublish(ids);
+    return (await this.publishRows(rows)).length;
+  }
+
+  /** One pass of the relay: publishes unpublished rows older than the grace period. */
+  async relay(graceMs: number, ready: boolean): Promise<number> {
+    if (this.relayRunning || this.d.stopping() || !ready || !this.publisher) return 0;
+    this.relayRunning = true;
+    let total = 0;
+    try {
+      for (;;) {
+        // Confirmed rows whose mark is still queued here are written first, and rows this
+        // process is publishing right now are left to that publish: neither goes out twice.
+        await this.marks.flushNow();
+        const page = await this.d.store.outbox(this.d.clock(), graceMs, 500);
+        if (page.length === 0) break;
+        const rows = page.filter((r) => !this.publishing.has(r.id));
+        const ok = await this.publishRows(rows);
+        await this.marks.flushNow(); // the next page must not return these rows again
+        total += ok.length;
+        if (ok.length < rows.length || page.length < 500) break;
+      }
+      if (total > 0) this.d.logger.info({ published: total }, "outbox relay published jobs");
+    } catch (err) {
+      this.d.logger.warn({ err }, "outbox relay pass failed");
+    } finally {
+      this.relayRunning = false;
+    }
+    return total;
+  }
+
+  /** Waits for publishes in flight (bounded), writes the last marks, closes the publisher. */
+  async close(deadlineMs: number): Promise<void> {
+    await this.enqueues.close().catch(() => undefined);
+    await raceTimeout(this.drained(), Math.max(1000, deadlineMs)).catch(() => undefined);
+    await this.marks.close();
+    await this.publisher?.close();
+  }
+}
+
+/** Every message's properties: the job id is the AMQP message-id, the type is the queue. */
+function envelope(queue: string, row: Outgoing) {
+  // The only header every message needs is the attempt count.
+  const headers: Record<string, unknown> = row.attempts === 0 && !row.requestId ? FRESH : { [HEADERS.attempt]: row.attempts };
+  if (row.requestId) headers[HEADERS.requestId] = row.requestId;
+  return { routingKey: queue, durable: true, messageId: row.id, contentType: "application/json", headers };
+}
+const FRESH: Readonly<Record<string, unknown>> = Object.freeze({ [HEADERS.attempt]: 0 });
+
+/**
+ * Holds the connection's socket writes until the end of this turn of the event loop, so a
+ * burst of publishes (a batch of enqueues) leaves in one write instead of one per message.
+ * rabbitmq-client corks around each message only; cork and uncork nest, so this just widens
+ * that window. Reaches into the client's socket (rabbitmq-client 5.0, pinned); without one
+ * it does nothing.
+ */
+function coalesceWrites(conn: Connection): void {
+  const socket = (conn as unknown as { _socket?: { cork?: () => void; uncork?: () => void; writable?: boolean } })._socket;
+  if (!socket?.writable || typeof socket.cork !== "function" || typeof socket.uncork !== "function") return;
+  socket.cork();
+  setImmediate(() => socket.uncork!());
+}
+
+export async function raceTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
