@@ -3,6 +3,7 @@
  * (service-accounts.ts), each with only what its pods call:
  * - api: read and write product images;
  * - worker-image: read, write and delete product images;
+ * - scheduler: list and delete product images (the image GC), nothing else;
  * - db-backup: write the pg_dump stream under the dump prefix and read back what it wrote;
  * - restore-drill: restore a point-in-time copy of this stack's database into an instance named
  *   `<db>-drill-*`, tag, describe and delete only those, and use the database's KMS key for it;
@@ -10,6 +11,7 @@
  * - aws-load-balancer-controller: AWS's published controller policy (lbc-iam-policy.ts).
  * The add-ons' roles (VPC CNI, EBS CSI) are created with the cluster (cluster.ts).
  */
+import { IMAGE_KEY_PREFIX } from "../model/workloads.js";
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DUMP_PREFIX } from "./settings.js";
@@ -46,6 +48,14 @@ export function workloadRoles(ctx: PlatformContext, eks: Cluster, args: Workload
   const roles: Partial<Record<IrsaServiceAccount, aws.iam.Role>> = {
     api: role("api", policyDocument([{ Action: ["s3:GetObject", "s3:PutObject"], Resource: [objects(args.images.arn)] }])),
     imageWorker: role("imageWorker", policyDocument([{ Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: [objects(args.images.arn)] }, { Action: ["s3:ListBucket"], Resource: [args.images.arn] }])),
+    // The image GC lists the image objects and deletes those no product image names; it writes nothing.
+    scheduler: role(
+      "scheduler",
+      policyDocument([
+        { Sid: "ListImages", Action: ["s3:ListBucket"], Resource: [args.images.arn], Condition: { StringLike: { "s3:prefix": `${IMAGE_KEY_PREFIX}*` } } },
+        { Sid: "DeleteUnreferencedImages", Action: ["s3:DeleteObject"], Resource: [objects(args.images.arn, IMAGE_KEY_PREFIX)] },
+      ]),
+    ),
     dbBackup: role(
       "dbBackup",
       policyDocument([

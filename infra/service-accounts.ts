@@ -6,7 +6,7 @@
  * service account cannot be given another one's role; the `irsa-trust-matches-service-account`
  * policy checks the rendered result.
  *
- * Service accounts that call no AWS API (worker, scheduler, migrate, db-roles, digest) have no
+ * Service accounts that call no AWS API (worker, migrate, db-roles, digest) have no
  * role and no annotation: with IMDSv2 at hop limit 1 on the nodes (cluster.ts), their pods get no
  * AWS credentials at all.
  */
@@ -22,6 +22,8 @@ export const MONITORING_NAMESPACE = "monitoring";
 export const IRSA_SERVICE_ACCOUNTS = {
   api: { namespace: PRODUCT_NAMESPACE, name: "api" },
   imageWorker: { namespace: PRODUCT_NAMESPACE, name: "worker-image" },
+  /** The scheduler role runs the image garbage collector (services/pipeline/image-gc.ts): list and delete image objects. */
+  scheduler: { namespace: PRODUCT_NAMESPACE, name: "scheduler" },
   dbBackup: { namespace: PRODUCT_NAMESPACE, name: "db-backup" },
   restoreDrill: { namespace: PRODUCT_NAMESPACE, name: "restore-drill" },
   cloudwatchExporter: { namespace: MONITORING_NAMESPACE, name: "cloudwatch-exporter" },

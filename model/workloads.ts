@@ -40,6 +40,12 @@ export const BLACKBOX_JOB = "blackbox-http";
  */
 export const APP_PORT = 8080;
 
+/**
+ * Where product image objects live in the images bucket (`products/<productId>/...`): the image
+ * worker writes there, the image GC lists and deletes there, and their IAM roles are scoped to it.
+ */
+export const IMAGE_KEY_PREFIX = "products/";
+
 /** Where the db-backup CronJob writes its pg_dump files in the dumps bucket (its DUMP_PREFIX; its role may write only there). */
 export const DUMP_PREFIX = "pg_dump/";
 export const METRICS_PORT = 9464;

@@ -20,6 +20,7 @@
  * and `maxListed` listed objects per run. Safe in several processes at once: a key deleted twice
  * is no error.
  */
+import { IMAGE_KEY_PREFIX } from "../../model/workloads.js";
 import type { Database } from "../db/client.js";
 import type { Logger } from "../logger.js";
 import { imageGcBytesFreedTotal, imageGcObjectsRemovedTotal, imageGcRunsTotal } from "../metrics.js";
@@ -27,7 +28,7 @@ import type { MetricsRegistry } from "../metrics-registry.js";
 import type { ObjectStorage, StoredObject } from "./storage.js";
 
 /** Where the image worker stores products' images (services/workers/image.ts). */
-export const IMAGE_PREFIX = "products/";
+export const IMAGE_PREFIX = IMAGE_KEY_PREFIX;
 
 /** The object key of one processed image variant: written once, never overwritten. */
 export function imageObjectKey(productId: string, checksum: string, writeId: string, variant: string, ext: string): string {

@@ -130,8 +130,14 @@ describe.each(STACKS)("stack %s", (stack) => {
     }
     const annotated = k8sKind(stack, "ServiceAccount").filter((s) => metaOf(s).annotations?.["eks.amazonaws.com/role-arn"]);
     for (const s of annotated) expect(metaOf(s).annotations["eks.amazonaws.com/role-arn"]).toBe(arns[`${metaOf(s).namespace}/${nameOf(s)}`]);
+    // The old defect: the scheduler's service account carried the worker's role. Now it has its own
+    // (the image GC lists and deletes images), and the plain workers have none.
     const scheduler = k8sKind(stack, "ServiceAccount").find((s) => nameOf(s) === "scheduler")!;
-    expect(metaOf(scheduler).annotations).toBeUndefined();
+    expect(metaOf(scheduler).annotations["eks.amazonaws.com/role-arn"]).toBe(arns["product-platform/scheduler"]);
+    const worker = k8sKind(stack, "ServiceAccount").find((s) => nameOf(s) === "worker")!;
+    expect(metaOf(worker).annotations).toBeUndefined();
+    const schedulerPolicy = inlinePolicyOf(stack, `${stack}-irsa-product-platform-scheduler`).Statement as Any[];
+    expect(schedulerPolicy.flatMap((x) => x.Action).sort()).toEqual(["s3:DeleteObject", "s3:ListBucket"]);
   });
 
   it("4. enforces the NetworkPolicies: the vpc-cni add-on runs the network policy agent, on its own IRSA role", () => {
