@@ -12,14 +12,14 @@
 #
 # Build (deploy.yml does this): docker buildx build --build-arg GIT_SHA=$(git rev-parse HEAD) .
 
-# node:20-bookworm-slim, pinned by digest (Dependabot's docker ecosystem proposes new digests).
-ARG NODE_IMAGE=node:20-bookworm-slim@sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e162b5febfc0
+# Every stage starts from node:20-bookworm-slim pinned by digest, written out in each FROM so that
+# Dependabot's docker ecosystem (which does not expand ARGs in FROM) proposes new digests for all.
 
 # ---- deps: production dependencies only, exactly the lockfile's, no install scripts (npm 11 runs
 # none either; nothing here relies on one). `prisma` and `tsx` are in: tsx is a dependency (the
 # services run with `node --import tsx`), and npm keeps the Prisma CLI as @prisma/client's optional
 # peer. The tools/prisma-sql workspace (an offline SQL renderer for development) stays out.
-FROM ${NODE_IMAGE} AS deps
+FROM node:20-bookworm-slim@sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e162b5febfc0 AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --workspaces=false --no-audit --no-fund \
@@ -45,7 +45,7 @@ RUN CHECKPOINT_DISABLE=1 node node_modules/prisma/build/index.js --version \
  && ln -s "$(basename "$engine")" node_modules/@prisma/engines/schema-engine
 
 # ---- the image that runs
-FROM ${NODE_IMAGE} AS app
+FROM node:20-bookworm-slim@sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e162b5febfc0 AS app
 ARG GIT_SHA=unknown
 ARG SOURCE_URL=https://github.com/acme/product-platform
 LABEL org.opencontainers.image.title="product-platform" \
