@@ -40,7 +40,8 @@ COPY prisma ./prisma
 COPY scripts/prisma-generate.mjs ./scripts/prisma-generate.mjs
 RUN node scripts/prisma-generate.mjs --force
 RUN CHECKPOINT_DISABLE=1 node node_modules/prisma/build/index.js --version \
- && engine="$(ls node_modules/@prisma/engines/schema-engine-*)" \
+ && engine="$(find node_modules/@prisma/engines -maxdepth 1 -type f -name 'schema-engine-*' ! -name '*.gz' ! -name '*.sha256' | head -n 1)" \
+ && test -n "$engine" \
  && "$engine" --version \
  && ln -s "$(basename "$engine")" node_modules/@prisma/engines/schema-engine
 
