@@ -1,6 +1,6 @@
 /** Running the delivery CLIs (`npm run smoke`, ...) the way the workflows run them, as child processes. */
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -30,11 +30,19 @@ export function npmRun(script: string, args: readonly string[], env: NodeJS.Proc
   });
 }
 
-/** A file holding `content`, in a fresh temporary directory. */
+const tempDirs: string[] = [];
+
+/** A file holding `content`, in a fresh temporary directory (removeTempFiles deletes it). */
 export function tempFile(name: string, content: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), "delivery-")), name);
+  const dir = mkdtempSync(join(tmpdir(), "delivery-"));
+  tempDirs.push(dir);
+  const file = join(dir, name);
   writeFileSync(file, content);
   return file;
+}
+
+export function removeTempFiles(): void {
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
 /** A local HTTP server answering with `handler`, on a free loopback port. */

@@ -18,7 +18,7 @@ import { SEVERITY } from "../../alerts/severity.js";
 import { freePort } from "../helpers/processes.js";
 import { waitFor } from "../helpers/wait.js";
 import { startHarness, TOKEN, type PipelineHarness } from "../pipeline/harness.js";
-import { checkLine, npmRun, tempFile } from "./cli.js";
+import { checkLine, npmRun, removeTempFiles, tempFile } from "./cli.js";
 
 describe("npm run e2e:deployed", () => {
   let h: PipelineHarness;
@@ -28,6 +28,7 @@ describe("npm run e2e:deployed", () => {
   }, 60_000);
   afterAll(async () => {
     await h?.close();
+    removeTempFiles();
   });
 
   it("follows one product from its source page to in_review with translations and images", async () => {

@@ -35,7 +35,12 @@ export function buildTree(name: ImageName, dockerfile: string = IMAGES[name].doc
   const root = mkdtempSync(join(tmpdir(), `image-${name}-`));
   // The image's files are root's and world-readable, as the builder leaves them; uid 10001 can read, not write.
   chmodSync(root, 0o755);
-  materialize(df, root);
+  try {
+    materialize(df, root);
+  } catch (err) {
+    rmSync(root, { recursive: true, force: true });
+    throw err;
+  }
   const workdir = df.final.workdir;
   const path = (p: string) => join(root, posix.resolve(workdir, p));
   return { name, df, root, workdir, path, has: (p) => existsSync(path(p)), remove: () => rmSync(root, { recursive: true, force: true }) };

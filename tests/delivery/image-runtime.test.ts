@@ -30,7 +30,7 @@ import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { freePort, startProcess, type Running } from "../helpers/processes.js";
 import { waitFor } from "../helpers/wait.js";
 import { AMQP_URL } from "../pipeline/harness.js";
-import { checkLine, npmRun, tempFile } from "./cli.js";
+import { checkLine, npmRun, removeTempFiles, tempFile } from "./cli.js";
 import { containerArgv } from "./dockerfile.js";
 import { buildTree, type ImageTree } from "./image-contents.js";
 import { plannedContainers, type PlannedContainer } from "./plan-containers.js";
@@ -61,6 +61,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(running.map((r) => r.stop()));
+  removeTempFiles();
   for (const t of Object.values(trees)) t?.remove();
   for (const d of scratch) rmSync(d, { recursive: true, force: true });
   await db?.drop();

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TcpProxy } from "../jobs/tcp-proxy.js";
 import { waitFor } from "../helpers/wait.js";
 import { startHarness, TOKEN, type PipelineHarness } from "../pipeline/harness.js";
-import { checkLine, httpServer, npmRun, tempFile } from "./cli.js";
+import { checkLine, httpServer, npmRun, removeTempFiles, tempFile } from "./cli.js";
 
 const ALL_CHECKS = ["healthz", "readyz", "metrics-not-public", "auth-required", "authenticated-read", "metrics-exposed", "readyz-detailed"];
 
@@ -23,6 +23,7 @@ beforeAll(async () => {
   h = await startHarness({}, { postgresPort: proxy.port });
 }, 60_000);
 afterAll(async () => {
+  removeTempFiles();
   await h?.close();
   await proxy?.close();
 });
