@@ -1,8 +1,8 @@
 import { defineConfig } from "vitest/config";
+import { UNIT_TESTS } from "./tests/suites.js";
 
 export default defineConfig({
   test: {
-    include: ["tests/**/*.test.ts"],
     // Generates the Prisma client when it is missing or older than schema.prisma.
     globalSetup: ["./tests/global-setup.ts"],
     // Integration tests talk to the real Postgres and RabbitMQ on this machine; each test
@@ -12,5 +12,10 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 2,
     reporters: ["default", "./tests/summary-reporter.ts"],
+    // `npm test` runs both; CI runs them as separate jobs (tests/suites.ts).
+    projects: [
+      { extends: true, test: { name: "unit", include: UNIT_TESTS } },
+      { extends: true, test: { name: "integration", include: ["tests/**/*.test.ts"], exclude: ["node_modules/**", ...UNIT_TESTS] } },
+    ],
   },
 });

@@ -27,10 +27,13 @@ export interface StartOptions {
    * others (`bash -c "npm start"` runs npm, a shell and node), so that none outlives the test.
    */
   readonly group?: boolean;
+  /** Run as this user and group (the test runs as root): an image's non-root uid. */
+  readonly uid?: number;
+  readonly gid?: number;
 }
 
 export function startProcess(cmd: string, args: string[], opts: StartOptions = {}): Running {
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: opts.env, cwd: opts.cwd, detached: opts.group ?? false });
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: opts.env, cwd: opts.cwd, detached: opts.group ?? false, uid: opts.uid, gid: opts.gid });
   let out = "";
   child.stdout?.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
   child.stderr?.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
