@@ -7,6 +7,7 @@ import type { Server } from "node:http";
 import type { Express } from "express";
 import type { Connection } from "rabbitmq-client";
 import { createApp, type AppOptions } from "./api/app.js";
+import { FaultInjector, faultInjectionRouter } from "./api/fault-injection.js";
 import { importsRouter } from "./api/routes/imports.js";
 import { productsRouter } from "./api/routes/products.js";
 import { sourceChecksRouter } from "./api/routes/source-checks.js";
@@ -106,7 +107,12 @@ export function createPlatform(opts: PlatformOptions): Platform {
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     // Worker and scheduler processes serve only the health and metrics endpoints.
     routers: config.ROLES.includes("api")
-      ? [importsRouter({ service, tokens }), productsRouter({ service, tokens }), sourceChecksRouter({ service, tokens }), ...jobs.routers]
+      ? [
+          // First, so the injected failures reach every /v1 route (local runs and e2e only).
+          ...(config.FAULT_INJECTION ? [faultInjectionRouter({ injector: new FaultInjector(), adminTokens: config.ADMIN_TOKENS })] : []),
+          importsRouter({ service, tokens }), productsRouter({ service, tokens }), sourceChecksRouter({ service, tokens }),
+          ...jobs.routers,
+        ]
       : [],
     ...opts.app,
   });
