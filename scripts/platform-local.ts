@@ -4,6 +4,8 @@
  * Alertmanager with the rendered routing pointed at the local receiver, the exporters and the
  * receiver. Prints where to look; Ctrl-C (or SIGTERM) stops every process it started.
  * Configs and logs: out/platform-local/ (PLATFORM_DIR). Ports: see DEFAULT_PORTS, PLATFORM_<NAME>_PORT.
+ * Database: DATABASE_URL as it is, else PLATFORM_DB_NAME (default platform_local, recreated) on
+ * the local Postgres, else the embedded PGlite.
  */
 import { rm } from "node:fs/promises";
 import { resolve } from "node:path";
@@ -31,7 +33,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
 
-  const platform = await LocalPlatform.start({ dir, trafficRate: Number(process.env.PLATFORM_TRAFFIC_RATE ?? 5), log: (l) => console.log(l) });
+  const platform = await LocalPlatform.start({ dir, databaseName: process.env.PLATFORM_DB_NAME, trafficRate: Number(process.env.PLATFORM_TRAFFIC_RATE ?? 5), log: (l) => console.log(l) });
   state.platform = platform;
   if (stopping) return void (await platform.stop());
   const p = platform;
