@@ -46,6 +46,20 @@ function installExitHook(): void {
   });
 }
 
+/**
+ * For runners that may be killed from outside (a test worker): on SIGTERM, SIGINT or SIGHUP,
+ * every live group is killed before this process exits. The CLI does not use it: it stops its
+ * children gracefully on those signals itself.
+ */
+export function killGroupsOnSignals(): void {
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      for (const pid of live) signalGroup(pid, "SIGKILL");
+      process.exit(128 + (signal === "SIGHUP" ? 1 : signal === "SIGINT" ? 2 : 15));
+    });
+  }
+}
+
 export function spawnGroup(name: string, cmd: string, args: readonly string[], opts: SpawnOptions = {}): ManagedProcess {
   installExitHook();
   const child = spawn(cmd, [...args], { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });

@@ -67,7 +67,7 @@ describe("npm run synth", () => {
       expect(paths).toContain("alertmanager.yaml");
       expect(paths).not.toContain("infra-plan.json");
       const rules = await readFile(join(out, "dev-local", "prometheus-rules.yaml"), "utf8");
-      expect(rules).toContain("for: 10s");
+      expect(rules).toContain("for: 5s");
       expect(rules).not.toContain("for: 5m");
     } finally {
       await rm(out, { recursive: true, force: true });
