@@ -126,3 +126,24 @@ export async function processesInGroups(pgids: readonly number[]): Promise<{ pid
   }
   return out;
 }
+
+/** CPU seconds (user + system) used so far by the live processes of these groups, from /proc. */
+export async function cpuSecondsOfGroups(pgids: readonly number[]): Promise<number> {
+  const { readdir, readFile } = await import("node:fs/promises");
+  const wanted = new Set(pgids);
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  let ticks = 0;
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // After "(comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+      if (wanted.has(Number(f[2]))) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // exited while we looked
+    }
+  }
+  return ticks / ticksPerSecond;
+}
+
