@@ -36,7 +36,8 @@ export interface LocalTargets {
   /** What the blackbox exporter really probes, by blackboxTargets() name ("api", "frontend"). */
   readonly probes: Readonly<Record<string, string>>;
   readonly blackboxExporter: string;
-  readonly postgresExporter: string;
+  /** Absent when the database is the embedded PGlite (nothing for postgres_exporter to reach). */
+  readonly postgresExporter?: string;
   readonly nodeExporter: string;
   readonly rabbitmq: string;
   readonly alertmanager: string;
@@ -70,7 +71,7 @@ export function localPrometheusConfig(env: Environment, profile: TimingProfile, 
       ...(targets.workers.length ? [app(WORKLOADS.worker, targets.workers)] : []),
       ...(targets.scheduler ? [app(SCHEDULER_SCRAPE_JOB, [targets.scheduler])] : []),
       { job_name: BLACKBOX_JOB, metrics_path: "/probe", params: { module: [BLACKBOX_EXPORTER.module] }, static_configs: probes },
-      { job_name: "postgres-exporter", static_configs: [{ targets: [targets.postgresExporter] }] },
+      ...(targets.postgresExporter ? [{ job_name: "postgres-exporter", static_configs: [{ targets: [targets.postgresExporter] }] }] : []),
       { job_name: "node-exporter", static_configs: [{ targets: [targets.nodeExporter] }] },
       {
         // RabbitMQ's own endpoint (rabbitmq_prometheus), per queue; only this platform's queues.

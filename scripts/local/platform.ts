@@ -354,6 +354,12 @@ export class LocalPlatform {
     for (const spec of this.activeSpecs()) this.startService(spec.name);
     this.startMonitoringProcesses(cert.certFile);
     await Promise.all([...this.activeSpecs().map((s) => this.waitReady(s)), this.waitMonitoringReady()]);
+    // One scrape of every endpoint first: the first /metrics of a process (collectors warming up)
+    // can be slower than the 1 s scrape timeout, which on this time scale would page at start.
+    await Promise.all([
+      ...this.activeSpecs().map((sp) => fetch(`http://${this.metricsAddress(sp)}/metrics`).then((r) => r.arrayBuffer()).catch(() => undefined)),
+      fetch(`${this.urls.edge}/healthz`).then((r) => r.arrayBuffer()).catch(() => undefined),
+    ]);
     this.startPrometheus();
     await this.waitReadyUrl("prometheus", `${this.urls.prometheus}/-/ready`);
 
@@ -520,7 +526,7 @@ export class LocalPlatform {
         scheduler: specs.filter((s) => s.scrapeJob === SCHEDULER_SCRAPE_JOB).map(targetOf)[0],
         probes: { api: `${this.urls.edge}/healthz`, frontend: `${this.urls.frontend}/` },
         blackboxExporter: `127.0.0.1:${this.ports.blackboxExporter}`,
-        postgresExporter: `127.0.0.1:${this.ports.postgresExporter}`,
+        postgresExporter: this.database.kind === "postgres" ? `127.0.0.1:${this.ports.postgresExporter}` : undefined,
         nodeExporter: `127.0.0.1:${this.ports.nodeExporter}`,
         rabbitmq: `127.0.0.1:${RABBITMQ_PROMETHEUS_PORT}`,
         alertmanager: `127.0.0.1:${this.ports.alertmanager}`,

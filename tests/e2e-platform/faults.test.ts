@@ -116,7 +116,11 @@ beforeAll(async () => {
   await waitFor(
     "the platform to be quiet",
     async () => {
+      // Nothing pending or firing in Prometheus, nothing active in Alertmanager, no open incident.
       active = (await p.promAlerts()).filter((a) => a.labels.alertname !== "Watchdog").map((a) => `${a.labels.alertname}/${a.state}`);
+      const am = (await (await fetch(`${p.urls.alertmanager}/api/v2/alerts?active=true`)).json()) as { labels: Record<string, string> }[];
+      active.push(...am.filter((a) => a.labels.alertname !== "Watchdog").map((a) => `${a.labels.alertname}/alertmanager`));
+      active.push(...p.receiver.incidents().filter((i) => i.open).map((i) => `${i.summary}/open incident`));
       return active.length === 0;
     },
     120_000,
