@@ -271,7 +271,7 @@ describe("a running platform", () => {
       const cut = Date.now();
       await p.edgeProxy.close();
       const edgePage = await waitForTrigger("ApiUnavailable", cut);
-      record("3 edge cut (probe only)", "ApiUnavailable", "critical", cut, edgePage.at, "PagerDuty trigger", "same group, reopened: group_interval applies");
+      record("3 edge cut (probe only)", "ApiUnavailable", "critical", cut, edgePage.at, "PagerDuty trigger", "the previous incident's group may still exist: then group_interval applies");
       expect((await p.promQuery(upSel))[0]?.value[1]).toBe("1");
       expect((await p.promQuery(probeSel))[0]?.value[1]).toBe("0");
       const restored = Date.now();
@@ -367,7 +367,7 @@ describe("a running platform", () => {
       const killed = Date.now();
       await p.stopService("api", "SIGKILL");
       const page = await waitForTrigger("ApiUnavailable", killed);
-      record("8 page in the window", "ApiUnavailable", "critical", killed, page.at, "PagerDuty trigger", "same group as case 3, reopened: group_interval applies");
+      record("8 page in the window", "ApiUnavailable", "critical", killed, page.at, "PagerDuty trigger");
       await waitFor("the critical Slack message", () => slackOf("ApiUnavailable", killed)[0], 30_000, 100);
       // The warning fires in Prometheus and reaches Alertmanager, whose route mutes it: nothing in
       // Slack for group_wait + group_interval + a margin.
@@ -380,6 +380,8 @@ describe("a running platform", () => {
       const unmuted = Date.now();
       await p.maintenanceWindowNow(false);
       const slack = await waitFor("the warning after the window", () => slackOf("DeadLetterQueueNotEmpty", unmuted)[0], 60_000, 100);
+      expect(slack.body.attachments?.[0]?.title).toMatch(/^\[FIRING:\d+\] DeadLetterQueueNotEmpty/);
+      expect(slack.channel).toBe(`#platform-admins-${env()}`);
       timings.push({ case: "8 window over", arrival: "DeadLetterQueueNotEmpty (Slack #platform-admins)", measuredS: (slack.at - unmuted) / 1000, forS: 0, evalS: 0, groupWaitS: notificationBudget(env(), p.profile, p.alertmanagerConfig, "DeadLetterQueueNotEmpty", "warning").groupWaitS, budgetS: 0, note: "after the config reload" });
     } finally {
       await p.maintenanceWindowNow(false);
