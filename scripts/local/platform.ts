@@ -228,6 +228,7 @@ export class LocalPlatform {
   readonly queueNamespace = `local${randomBytes(3).toString("hex")}.`;
   dir = "";
   alertmanagerConfig!: AlertmanagerConfig;
+  private prometheusConfig: Record<string, unknown> = {};
   readonly notes: string[] = [];
   /** Every process group ever started, for the final check. */
   private readonly groups = new Set<number>();
@@ -362,6 +363,7 @@ export class LocalPlatform {
     ]);
     this.startPrometheus();
     await this.waitReadyUrl("prometheus", `${this.urls.prometheus}/-/ready`);
+    await this.loadRulesOnceScraped();
 
     this.traffic = new TrafficGenerator({ baseUrl: this.urls.api, token: TRAFFIC_TOKEN, rate: this.opts.trafficRate ?? 5 });
     this.traffic.start();
@@ -534,7 +536,11 @@ export class LocalPlatform {
       },
       join(this.dir, PROMETHEUS_RULES_FILE),
     );
-    await writeFile(join(this.dir, "prometheus.yml"), stringify(prometheus));
+    // Prometheus starts without rules and loads them once every target has been scraped (see
+    // loadRulesOnceScraped): before its first scrape `up` is absent, which the production rule
+    // rightly reads as "no API", and on this time scale that would page at every start.
+    this.prometheusConfig = prometheus;
+    await writeFile(join(this.dir, "prometheus.yml"), stringify({ ...prometheus, rule_files: [] }));
     await writeFile(join(this.dir, "blackbox.yml"), stringify(localBlackboxConfig()));
     this.alertmanagerConfig = localAlertmanagerConfig(this.env, this.profile, {
       pagerdutyUrl: this.receiver.pagerdutyUrl,
@@ -600,6 +606,30 @@ export class LocalPlatform {
       ready("node-exporter", u("nodeExporter", "/metrics")),
       ready("postgres-exporter", u("postgresExporter", "/metrics")),
     ]);
+  }
+
+  private async loadRulesOnceScraped(): Promise<void> {
+    await waitFor(
+      "every target's first scrape",
+      async () => {
+        const body = (await (await fetch(`${this.urls.prometheus}/api/v1/targets?state=active`)).json()) as { data: { activeTargets: { lastScrape: string }[] } };
+        const t = body.data.activeTargets;
+        return t.length > 0 && t.every((x) => !x.lastScrape.startsWith("0001-"));
+      },
+      30_000,
+      200,
+      true,
+    );
+    await writeFile(join(this.dir, "prometheus.yml"), stringify(this.prometheusConfig));
+    const res = await fetch(`${this.urls.prometheus}/-/reload`, { method: "POST" });
+    if (!res.ok) throw new Error(`prometheus reload: ${res.status} ${await res.text()}`);
+    await waitFor(
+      "Prometheus to load the rules",
+      async () => ((await (await fetch(`${this.urls.prometheus}/api/v1/rules`)).json()) as { data: { groups: unknown[] } }).data.groups.length > 0,
+      30_000,
+      200,
+      true,
+    );
   }
 
   /** Resolves once every scrape target reports up == 1 (the chain is fully wired). */
