@@ -12,7 +12,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { durationMs } from "../../alerts/profile.js";
-import { runbookUrl } from "../../alerts/config.js";
+import { monitoringConfig, runbookUrl } from "../../alerts/config.js";
+import { RECEIVERS } from "../../alerts/alertmanager.js";
 import { API_SCRAPE_JOB, BLACKBOX_JOB, PRODUCT_NAMESPACE, apiProbeUrl } from "../../alerts/config.js";
 import { apiRequestRate } from "../../alerts/rules/api.js";
 import { sel } from "../../alerts/promql.js";
@@ -195,6 +196,15 @@ describe("a running platform", () => {
       expect(six.dedupKeys.size).toBe(expectedIncidents(six.alertnames));
       console.log(`6% 5xx: ${six.dedupKeys.size} PagerDuty incident(s) for ${[...six.alertnames].join(", ")}`);
       for (const name of six.alertnames) if (name !== "ApiHighErrorRate") record("1 6% 5xx", name, "critical", injected, triggersOf(name, injected)[0]!.at, "PagerDuty trigger");
+      // The daily digest route mails the critical group too: SMTP with STARTTLS and AUTH, as production.
+      const email = await waitFor("the digest email", () => p.receiver.emails.find((e) => e.at >= injected && /critical alert\(s\) firing/.test(e.subject)), 60_000, 100);
+      expect(email.to).toEqual([monitoringConfig(env()).digestEmail]);
+      expect(email.user).toBe("alertmanager");
+      expect(email.runbookLinks.length).toBeGreaterThan(0);
+      expect(email.runbookLinks.every((l) => ["ApiHighErrorRate", "ApiHttp500Burst", "ApiAvailabilityErrorBudgetBurn"].some((n) => l === runbookUrl(env(), n)))).toBe(true);
+      const digestRoute = p.alertmanagerConfig.route.routes!.find((r) => r.receiver === RECEIVERS.digest)!;
+      const firstCritical = Math.min(...pagesSince(injected).map((e) => e.at));
+      timings.push({ case: "1 6% 5xx", arrival: "daily digest email (SMTP, STARTTLS)", measuredS: (email.at - injected) / 1000, forS: 0, evalS: 1, groupWaitS: durationMs(digestRoute.group_wait!) / 1000, budgetS: durationMs(digestRoute.group_wait!) / 1000 + 1, note: `${((email.at - firstCritical) / 1000).toFixed(1)} s after the first page (the digest's own group_wait)` });
 
       await sleep(10_000);
       const stopped = Date.now();
