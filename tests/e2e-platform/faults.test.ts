@@ -80,15 +80,20 @@ function incidentsSince(since: number): { dedupKeys: Set<string>; alertnames: Se
 /**
  * Makes `target` the 5xx share the rules see. Their denominator is every request the processes
  * count, including Prometheus' own scrapes of /metrics (1 per second per target on this profile,
- * where production scrapes every 30 s), so the share of /v1 requests to fail is scaled up by
- * total rate / traffic rate, measured just before.
+ * where production scrapes every 30 s), so a share of /v1 requests gives a smaller overall share.
+ * Starts at `target` of /v1 (never above target overall), then corrects twice from the share
+ * Prometheus measured over the rule's window, by at most 1.5x a step.
  */
 async function injectErrorRatio(target: number): Promise<number> {
-  const total = Number((await p.promQuery(apiRequestRate("30s")))[0]?.value[1] ?? NaN);
-  const traffic = p.traffic.requestsPerSecond;
-  if (!(total >= traffic * 0.8)) throw new Error(`request rate ${total}/s is below the traffic rate ${traffic}/s`);
-  const ratio = Math.min(1, (target * total) / traffic);
+  const window = scaleDuration("5m", p.profile.factor);
+  let ratio = target;
   await p.setHttp500Ratio(ratio);
+  for (let i = 0; i < 2; i++) {
+    await sleep(durationMs(window) + 500);
+    const seen = await measuredErrorRatio(window);
+    if (seen > 0) ratio = Math.min(1, ratio * Math.min(1.5, target / seen));
+    await p.setHttp500Ratio(ratio);
+  }
   return ratio;
 }
 
