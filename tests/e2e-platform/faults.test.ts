@@ -330,7 +330,14 @@ describe("a running platform", () => {
         },
         120_000,
         500,
-      );
+      ).catch(async (err: Error) => {
+        const state = await p.query<{ what: string; n: string }>(
+          `SELECT 'product ' || status::text AS what, count(*)::text AS n FROM products WHERE source_url LIKE '%/p/dbcut-%' GROUP BY 1
+           UNION ALL SELECT type::text || ' job ' || status::text || ' ' || coalesce(left(last_error, 80), ''), count(*)::text FROM jobs
+             WHERE payload->>'sourceUrl' LIKE '%/p/dbcut-%' OR payload->>'productId' IN (SELECT id::text FROM products WHERE source_url LIKE '%/p/dbcut-%') GROUP BY 1`,
+        );
+        throw new Error(`${err.message}: ${state.map((r) => `${r.what}: ${r.n}`).join("; ")}`);
+      });
       expect(products).toHaveLength(12);
       const jobs = await p.query<{ status: string; n: string }>("SELECT status::text AS status, count(*)::text AS n FROM jobs WHERE type = 'import' AND payload->>'sourceUrl' LIKE '%/p/dbcut-%' GROUP BY 1");
       expect(jobs).toEqual([{ status: "completed", n: "12" }]);
