@@ -55,9 +55,27 @@ async function waitForResolve(dedupKey: string, since: number, timeoutMs = 90_00
   return waitFor(`a PagerDuty resolve for ${dedupKey}`, () => p.receiver.pages.find((e) => e.at >= since && e.body.event_action === "resolve" && e.dedupKey === dedupKey), timeoutMs, 100);
 }
 
-/** Waits until none of the alerts is pending or firing in Prometheus. */
+/**
+ * Waits until none of the alerts is pending or firing in Prometheus, and the last notification
+ * about each (PagerDuty incident, Slack message) says resolved. Otherwise a fault injected now
+ * could join a notification group that never closed, and Alertmanager rightly sends nothing new.
+ */
 async function waitInactive(alertnames: readonly string[], timeoutMs = 120_000): Promise<void> {
-  await waitFor(`${alertnames.join(", ")} to be inactive`, async () => !(await p.promAlerts()).some((a) => alertnames.includes(a.labels.alertname!)), timeoutMs, 500);
+  const named = (text: string) => alertnames.some((n) => new RegExp(`\\b${n}\\b`).test(text));
+  await waitFor(
+    `${alertnames.join(", ")} to be inactive and resolved`,
+    async () => {
+      if ((await p.promAlerts()).some((a) => alertnames.includes(a.labels.alertname!))) return false;
+      if (p.receiver.incidents().some((i) => i.open && named(i.summary))) return false;
+      for (const n of alertnames) {
+        const last = p.receiver.slack.filter((m) => (m.body.attachments?.[0]?.title ?? "").includes(n)).at(-1);
+        if (last && !(last.body.attachments?.[0]?.title ?? "").startsWith("[RESOLVED]")) return false;
+      }
+      return true;
+    },
+    timeoutMs,
+    500,
+  );
 }
 
 async function waitFiring(alertname: string, timeoutMs = 90_000): Promise<void> {
