@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["bench/**", "scripts/**", "ops/**", "synth.ts", "synth/**", "services/main.ts", "services/db/migrate-cli.ts"],
+    files: ["bench/**", "scripts/**", "ops/**", "synth.ts", "synth/**", "services/main.ts", "services/db/migrate-cli.ts", "tests/e2e-platform/**"],
     rules: { "no-console": "off" },
   },
 );

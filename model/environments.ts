@@ -129,6 +129,14 @@ export function environments(): EnvironmentModel[] {
   return ENVIRONMENTS.map(environment);
 }
 
+/** What the blackbox exporter probes (from inside the cluster, or on platform:local), through the public endpoints. */
+export function blackboxTargets(env: EnvironmentModel): { name: string; url: string }[] {
+  return [
+    { name: "api", url: env.urls.apiProbe },
+    { name: "frontend", url: env.urls.frontendProbe },
+  ];
+}
+
 /** The single definition of a runbook link. */
 export function runbookUrl(env: EnvironmentModel, alertname: string): string {
   return `${env.monitoring.runbookBaseUrl}/${alertname.toLowerCase()}.md`;

@@ -31,6 +31,8 @@ export const API_SCRAPE_JOB = "api";
 export const WORKER_SCRAPE_JOB = WORKLOADS.worker;
 /** Blackbox exporter job: it probes the environment's public API and frontend URLs. */
 export const BLACKBOX_JOB = "blackbox-http";
+/** The blackbox exporter: its Service (fullnameOverride), port and the module the probes use. */
+export const BLACKBOX_EXPORTER = { name: "blackbox-exporter", port: 9115, module: "http_2xx" } as const;
 
 /**
  * The ports every process listens on: the application port (the API's /v1 and the public

@@ -57,6 +57,11 @@ export const configSchema = z.object({
   BODY_LIMIT: z.string().default("256kb"),
   RATE_LIMIT_PER_MINUTE: int(600),
   SHUTDOWN_DEADLINE_MS: int(25_000),
+  /**
+   * Local runs and the e2e suite only: serve PUT /v1/admin/fault-injection, which makes a share of
+   * /v1 requests fail with 500 (services/api/fault-injection.ts). Refused when NODE_ENV=production.
+   */
+  FAULT_INJECTION: bool(false),
 
   // ---- job engine (services/jobs). Production defaults; tests may shrink delays.
   JOB_RETRY_BASE_MS: int(1000),
@@ -148,6 +153,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       if (defined[key] === undefined) problems.push(`${key}: required when NODE_ENV=production`);
       else if (result.data[key].some((t) => t.length < 24)) problems.push(`${key}: every token must be at least 24 characters in production`);
     }
+    if (result.data.FAULT_INJECTION) problems.push("FAULT_INJECTION: must be off when NODE_ENV=production");
     if (!result.data.DATABASE_URL) problems.push("DATABASE_URL: required when NODE_ENV=production (the embedded database is for local runs)");
   }
   if (problems.length > 0) throw new ConfigError(problems);

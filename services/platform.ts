@@ -14,6 +14,7 @@ import type { Connection } from "rabbitmq-client";
 import { createApp, type AppOptions } from "./api/app.js";
 import { createMetricsApp } from "./api/metrics-listener.js";
 import { Readiness } from "./api/readiness.js";
+import { FaultInjector, faultInjectionRouter } from "./api/fault-injection.js";
 import { importsRouter } from "./api/routes/imports.js";
 import { productsRouter } from "./api/routes/products.js";
 import { sourceChecksRouter } from "./api/routes/source-checks.js";
@@ -137,7 +138,12 @@ export function createPlatform(opts: PlatformOptions): Platform {
     rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     // Worker and scheduler processes serve only the health and metrics endpoints.
     routers: config.ROLES.includes("api")
-      ? [importsRouter({ service, tokens }), productsRouter({ service, tokens }), sourceChecksRouter({ service, tokens }), ...jobs.routers]
+      ? [
+          // First, so the injected failures reach every /v1 route (local runs and e2e only).
+          ...(config.FAULT_INJECTION ? [faultInjectionRouter({ injector: new FaultInjector(), adminTokens: config.ADMIN_TOKENS })] : []),
+          importsRouter({ service, tokens }), productsRouter({ service, tokens }), sourceChecksRouter({ service, tokens }),
+          ...jobs.routers,
+        ]
       : [],
     ...opts.app,
   });

@@ -1,4 +1,5 @@
 import type { EnvironmentModel } from "../model/environments.js";
+import type { TimingProfile } from "../alerts/profile.js";
 
 /** One rendered file under out/<env>/. `path` is relative to that directory. */
 export interface Artifact {
@@ -8,4 +9,9 @@ export interface Artifact {
   readonly kind: string;
 }
 
-export type ArtifactSource = (env: EnvironmentModel) => Promise<readonly Artifact[]> | readonly Artifact[];
+export interface RenderOptions {
+  /** A timing profile (alerts/profile.ts): rules and routing rendered on a shorter time scale. */
+  readonly profile?: TimingProfile;
+}
+
+export type ArtifactSource = (env: EnvironmentModel, opts?: RenderOptions) => Promise<readonly Artifact[]> | readonly Artifact[];

@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { EnvironmentModel } from "../model/environments.js";
-import type { Artifact } from "./artifact.js";
+import type { Artifact, RenderOptions } from "./artifact.js";
 import { ARTIFACT_SOURCES } from "./sources.js";
 import { createHash } from "node:crypto";
 
@@ -10,13 +10,17 @@ export interface SynthResult {
   readonly artifacts: readonly Artifact[];
 }
 
-/** Renders every artifact for one environment into outRoot/<env>/, plus manifest.json. */
-export async function synth(env: EnvironmentModel, outRoot = "out"): Promise<SynthResult> {
-  const outDir = join(outRoot, env.name);
+/**
+ * Renders every artifact for one environment into outRoot/<env>/, plus manifest.json. With a
+ * profile, into outRoot/<env>-<profile>/, and only the artifacts a profile applies to.
+ */
+export async function synth(env: EnvironmentModel, outRoot = "out", opts: RenderOptions = {}): Promise<SynthResult> {
+  const outDir = join(outRoot, opts.profile ? `${env.name}-${opts.profile.name}` : env.name);
   const artifacts: Artifact[] = [];
   for (const source of ARTIFACT_SOURCES) {
+    if (opts.profile && !source.profiled) continue;
     const render = await source.load();
-    artifacts.push(...(await render(env)));
+    artifacts.push(...(await render(env, opts)));
   }
   const seen = new Set<string>();
   for (const a of artifacts) {
@@ -31,6 +35,7 @@ export async function synth(env: EnvironmentModel, outRoot = "out"): Promise<Syn
   }
   const manifest = {
     environment: env.name,
+    ...(opts.profile ? { profile: opts.profile } : {}),
     artifacts: artifacts.map((a) => ({
       path: a.path,
       kind: a.kind,

@@ -13,8 +13,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ALERTMANAGER_SECRETS_DIR, ALERTMANAGER_SECRET_FILES, alertmanagerConfig, alertmanagerSecretNames } from "../../alerts/alertmanager.js";
 import type { AlertmanagerSecretName } from "../../alerts/alertmanager.js";
-import { API_SCRAPE_JOB, BLACKBOX_JOB, WORKLOADS } from "../../model/workloads.js";
-import type { EnvironmentModel } from "../../model/environments.js";
+import { API_SCRAPE_JOB, BLACKBOX_EXPORTER, BLACKBOX_JOB, WORKLOADS } from "../../model/workloads.js";
+import { blackboxTargets } from "../../model/environments.js";
 import { OPS_COMMANDS } from "../../ops/commands.js";
 import { prometheusRuleResource } from "../../alerts/rules/index.js";
 import { buildDashboards } from "../../dashboards/index.js";
@@ -32,16 +32,7 @@ export const ALERTMANAGER_URL = `http://kube-prometheus-stack-alertmanager.${MON
 /** The daily digest CronJob: 07:00 UTC. */
 export const DIGEST_CRONJOB = { name: "alert-digest", schedule: "0 7 * * *" } as const;
 
-/** The blackbox exporter: its Service (fullnameOverride), port and the module the Probes use. */
-export const BLACKBOX_EXPORTER = { name: "blackbox-exporter", port: 9115, module: "http_2xx" } as const;
-
-/** What the blackbox exporter probes from inside the cluster, through the public endpoints. */
-export function blackboxTargets(env: EnvironmentModel): { name: string; url: string }[] {
-  return [
-    { name: "api", url: env.urls.apiProbe },
-    { name: "frontend", url: env.urls.frontendProbe },
-  ];
-}
+export { BLACKBOX_EXPORTER, blackboxTargets };
 
 export interface MonitoringArgs {
   /** Secret values for Alertmanager, by the names in ALERTMANAGER_SECRET_FILES (those the environment's config reads). */

@@ -44,8 +44,12 @@ export interface ReviewInput {
 export class PipelineService {
   constructor(private readonly deps: PipelineServiceDeps) {
     // One GROUP BY per scrape; statuses with no products read 0 rather than disappearing.
+    // With the database unreachable there is no sample (like the engine's gauges): a throwing
+    // collector would fail the whole scrape, and dependency_up{dependency="postgres"} = 0, the
+    // very signal of the outage, would never reach Prometheus.
     deps.metrics.gauge(productsByStatus, async (g) => {
-      const rows = await deps.db.sql.query<{ status: ProductStatus; n: string }>(`SELECT status::text AS status, count(*)::text AS n FROM products GROUP BY status`);
+      const rows = await deps.db.sql.query<{ status: ProductStatus; n: string }>(`SELECT status::text AS status, count(*)::text AS n FROM products GROUP BY status`).catch(() => undefined);
+      if (!rows) return;
       const counts = new Map(rows.rows.map((r) => [r.status, Number(r.n)]));
       for (const s of PRODUCT_STATUSES) g.set({ status: s }, counts.get(s) ?? 0);
     });

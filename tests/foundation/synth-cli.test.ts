@@ -77,4 +77,26 @@ describe("npm run synth", () => {
       await rm(out, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it("--profile local renders the scaled rules and routing into out/<env>-local/, and refuses an unknown profile", async () => {
+    const bad = await synth(["--env", "dev", "--profile", "fast"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/unknown profile "fast": valid profiles are local/);
+    const out = await mkdtemp(join(tmpdir(), "synth-local-"));
+    try {
+      const r = await synth(["--env", "dev", "--profile", "local", "--out", out]);
+      expect(r.code, r.stderr).toBe(0);
+      const manifest = JSON.parse(await readFile(join(out, "dev-local", "manifest.json"), "utf8")) as { profile: { name: string; factor: number }; artifacts: { path: string }[] };
+      expect(manifest.profile.name).toBe("local");
+      const paths = manifest.artifacts.map((a) => a.path);
+      expect(paths).toContain("prometheus-rules.yaml");
+      expect(paths).toContain("alertmanager.yaml");
+      expect(paths).not.toContain("infra-plan.json");
+      const rules = await readFile(join(out, "dev-local", "prometheus-rules.yaml"), "utf8");
+      expect(rules).toContain("for: 5s");
+      expect(rules).not.toContain("for: 5m");
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -15,7 +15,14 @@ export class TcpProxy {
     return `amqp://guest:guest@127.0.0.1:${this.port}`;
   }
 
+  /** True between listen() and close(). */
+  get listening(): boolean {
+    return this.server !== undefined;
+  }
+
+  /** Accepts connections on the port (a free one when 0); a no-op while already listening. */
   async listen(port = 0): Promise<void> {
+    if (this.server) return;
     this.server = net.createServer((client) => {
       const upstream = net.connect(this.targetPort, this.targetHost);
       for (const s of [client, upstream]) {
