@@ -9,8 +9,9 @@
  *   jobs_queue_depth{queue="jobs.translation"}           the local queue namespace is stripped
  *                                                         (the shared broker needs one; production has none)
  * The Alertmanager config is alertmanagerConfig(env) with only the PagerDuty URL, the heartbeat
- * URL, the secret files (one of them holds the Slack webhook URL) and the SMTP smarthost pointing
- * at the local receiver, then the timing profile applied.
+ * URL and the secret files (one of them holds the Slack webhook URL) pointing at the local
+ * receiver, then the timing profile applied. (Alertmanager sends no email; the local receiver's
+ * SMTP server takes the daily digest, ops/digest.ts.)
  */
 import type { AlertmanagerConfig } from "../../alerts/alertmanager.js";
 import { alertmanagerConfig, type AlertmanagerSecretName } from "../../alerts/alertmanager.js";
@@ -104,7 +105,8 @@ export interface LocalReceiverEndpoints {
 /** alertmanagerConfig(env) pointed at the local receiver, on the profile's time scale. */
 export function localAlertmanagerConfig(env: EnvironmentModel, profile: TimingProfile, endpoints: LocalReceiverEndpoints): AlertmanagerConfig {
   const config = alertmanagerConfig(env, { pagerdutyUrl: endpoints.pagerdutyUrl, heartbeatUrl: endpoints.heartbeatUrl, secretFiles: endpoints.secretFiles });
-  return scaleAlertmanagerConfig({ ...config, global: { ...config.global, smtp_smarthost: endpoints.smarthost } }, profile.factor);
+  // Alertmanager sends no email (the daily digest is ops/digest.ts): the smarthost is the digest's.
+  return scaleAlertmanagerConfig(config, profile.factor);
 }
 
 /** How long Prometheus waits before re-sending a firing alert: production's 1m on the profile's scale. */
