@@ -30,6 +30,7 @@ import { ALERTMANAGER_SECRET_FILES, MAINTENANCE_WINDOW, type AlertmanagerConfig,
 import { LOCAL_PROFILE, type TimingProfile } from "../../alerts/profile.js";
 import { PROMETHEUS_RULES_FILE } from "../../alerts/promtool-tests.js";
 import { environment, type EnvironmentModel } from "../../model/environments.js";
+import { METRICS_PORT } from "../../model/workloads.js";
 import { loadConfig } from "../../services/config.js";
 import { pgExecutor } from "../../services/db/executors.js";
 import { applyMigrations } from "../../services/db/migrations.js";
@@ -62,6 +63,12 @@ export const DEFAULT_PORTS = {
   workerTranslation: 3001,
   workerPipeline: 3002,
   scheduler: 3003,
+  // Each pipeline process's metrics listener (METRICS_PORT), as production's pods serve it on
+  // model/workloads.ts METRICS_PORT; on one machine every process needs a port of its own.
+  apiMetrics: METRICS_PORT,
+  workerTranslationMetrics: METRICS_PORT + 1,
+  workerPipelineMetrics: METRICS_PORT + 2,
+  schedulerMetrics: METRICS_PORT + 3,
   edge: 3080,
   frontend: 8080,
   source: 4100,
@@ -85,6 +92,8 @@ export const RABBITMQ_PROMETHEUS_PORT = 15692;
 export interface AppProcessSpec {
   readonly name: string;
   readonly port: PortName;
+  /** Its metrics listener (METRICS_PORT): /metrics and the detailed /readyz. */
+  readonly metricsPort: PortName;
   readonly roles: string;
   readonly jobTypes?: readonly JobType[];
   readonly scrapeJob: "api" | "worker" | "scheduler";
@@ -92,13 +101,13 @@ export interface AppProcessSpec {
 
 /** The pipeline processes on Postgres, as production runs them (one role or job group each). */
 export const POSTGRES_PROCESSES: readonly AppProcessSpec[] = [
-  { name: "api", port: "api", roles: "api", scrapeJob: "api" },
-  { name: "worker-translation", port: "workerTranslation", roles: "workers", jobTypes: ["translation"], scrapeJob: "worker" },
-  { name: "worker-pipeline", port: "workerPipeline", roles: "workers", jobTypes: JOB_TYPES.filter((t) => t !== "translation"), scrapeJob: "worker" },
-  { name: "scheduler", port: "scheduler", roles: "scheduler", scrapeJob: "scheduler" },
+  { name: "api", port: "api", metricsPort: "apiMetrics", roles: "api", scrapeJob: "api" },
+  { name: "worker-translation", port: "workerTranslation", metricsPort: "workerTranslationMetrics", roles: "workers", jobTypes: ["translation"], scrapeJob: "worker" },
+  { name: "worker-pipeline", port: "workerPipeline", metricsPort: "workerPipelineMetrics", roles: "workers", jobTypes: JOB_TYPES.filter((t) => t !== "translation"), scrapeJob: "worker" },
+  { name: "scheduler", port: "scheduler", metricsPort: "schedulerMetrics", roles: "scheduler", scrapeJob: "scheduler" },
 ];
 /** PGlite lives inside one process: every role in the process that serves the API. */
-export const PGLITE_PROCESSES: readonly AppProcessSpec[] = [{ name: "api", port: "api", roles: "api,workers,scheduler", scrapeJob: "api" }];
+export const PGLITE_PROCESSES: readonly AppProcessSpec[] = [{ name: "api", port: "api", metricsPort: "apiMetrics", roles: "api,workers,scheduler", scrapeJob: "api" }];
 
 export interface LocalPlatformOptions {
   readonly env?: EnvironmentModel;
@@ -282,9 +291,9 @@ export class LocalPlatform {
     return this.database?.kind === "pglite" ? PGLITE_PROCESSES : this.specs;
   }
 
-  /** Where a pipeline process serves /metrics: its HTTP port today (issue 17 moves it to METRICS_PORT). */
+  /** Where a pipeline process serves /metrics: its metrics listener (METRICS_PORT), not the application port. */
   metricsAddress(spec: AppProcessSpec): string {
-    return `127.0.0.1:${this.ports[spec.port]}`;
+    return `127.0.0.1:${this.ports[spec.metricsPort]}`;
   }
 
   private async pickPorts(): Promise<void> {
@@ -450,12 +459,13 @@ export class LocalPlatform {
 
   private serviceEnv(spec: AppProcessSpec): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of ["DATABASE_URL", "PGLITE_DATA_DIR", "ROLES", "JOB_TYPES", "PORT", "NODE_ENV"]) delete env[k];
+    for (const k of ["DATABASE_URL", "PGLITE_DATA_DIR", "ROLES", "JOB_TYPES", "PORT", "METRICS_PORT", "NODE_ENV"]) delete env[k];
     return {
       ...env,
       NODE_ENV: "development",
       HOST: "127.0.0.1",
       PORT: String(this.ports[spec.port]),
+      METRICS_PORT: String(this.ports[spec.metricsPort]),
       ROLES: spec.roles,
       ...(spec.jobTypes ? { JOB_TYPES: spec.jobTypes.join(",") } : {}),
       ...(this.serviceDatabaseUrl ? { DATABASE_URL: this.serviceDatabaseUrl } : {}),
