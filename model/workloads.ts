@@ -11,11 +11,16 @@ export const WORKLOADS = {
   api: "api",
   frontend: "frontend",
   worker: "worker",
-  /** CronJob that runs pg_dump to S3 every 30 minutes, so the newest dump stays inside the 1 h RPO. */
+  /** CronJob that runs pg_dump to S3 every BACKUP_INTERVAL_MINUTES, so the newest dump stays inside the 1 h RPO. */
   backupCronJob: "db-backup",
   /** CronJob that runs the monthly restore drill (OPS_COMMANDS.restoreDrill, RESTORE_MODE=rds-pitr). */
   restoreDrillCronJob: "restore-drill",
 } as const;
+
+/** How often the db-backup CronJob runs, in minutes (its schedule): the newest dump stays inside the 1 h RPO. */
+export const BACKUP_INTERVAL_MINUTES = 30;
+/** A backup run that takes longer fails (the Job's activeDeadlineSeconds), before the next one is due. */
+export const BACKUP_DEADLINE_SECONDS = 1500;
 
 /**
  * The Deployment of the workers of one job type, `worker-<type>` as a DNS label (source_check ->

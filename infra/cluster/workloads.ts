@@ -25,7 +25,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { DATABASE_COMPONENTS, DATABASE_ROLES, rolePasswordEnv } from "../../model/database-roles.js";
 import type { DatabaseComponent } from "../../model/database-roles.js";
-import { APP_PORT, METRICS_PORT, WORKLOADS, workerDeployment } from "../../model/workloads.js";
+import { APP_PORT, BACKUP_DEADLINE_SECONDS, BACKUP_INTERVAL_MINUTES, METRICS_PORT, WORKLOADS, workerDeployment } from "../../model/workloads.js";
 import { OPS_COMMANDS } from "../../ops/commands.js";
 import { workQueue } from "../../services/jobs/topology.js";
 import { httpRequestsTotal } from "../../services/metrics.js";
@@ -423,7 +423,7 @@ export function workloads(ctx: ClusterContext, args: WorkloadsArgs): Workloads {
       {
         metadata: meta(cfg, WORKLOADS.backupCronJob, namespace, { "app.kubernetes.io/name": WORKLOADS.backupCronJob, "app.kubernetes.io/component": "backup" }),
         spec: {
-          schedule: "*/30 * * * *",
+          schedule: `*/${BACKUP_INTERVAL_MINUTES} * * * *`,
           timeZone: "Etc/UTC",
           concurrencyPolicy: "Forbid",
           successfulJobsHistoryLimit: 3,
@@ -431,7 +431,7 @@ export function workloads(ctx: ClusterContext, args: WorkloadsArgs): Workloads {
           jobTemplate: {
             spec: {
               backoffLimit: 1,
-              activeDeadlineSeconds: 1500,
+              activeDeadlineSeconds: BACKUP_DEADLINE_SECONDS,
               template: {
                 metadata: { labels: { "app.kubernetes.io/name": WORKLOADS.backupCronJob, "app.kubernetes.io/component": "backup", environment: cfg.environment, owner: cfg.owner } },
                 spec: opsPod(IRSA_SERVICE_ACCOUNTS.dbBackup.name, OPS_COMMANDS.dbBackup, [

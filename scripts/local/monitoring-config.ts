@@ -41,6 +41,8 @@ export interface LocalTargets {
   readonly nodeExporter: string;
   readonly rabbitmq: string;
   readonly alertmanager: string;
+  /** host:port of the stand-in for kube-state-metrics, Argo Rollouts and the CloudWatch exporter (cluster-state.ts). */
+  readonly clusterState?: string;
   /** The prefix the local platform's queues carry on the shared broker. */
   readonly queueNamespace: string;
 }
@@ -73,6 +75,8 @@ export function localPrometheusConfig(env: EnvironmentModel, profile: TimingProf
       { job_name: BLACKBOX_JOB, metrics_path: "/probe", params: { module: [BLACKBOX_EXPORTER.module] }, static_configs: probes },
       ...(targets.postgresExporter ? [{ job_name: "postgres-exporter", static_configs: [{ targets: [targets.postgresExporter] }] }] : []),
       { job_name: "node-exporter", static_configs: [{ targets: [targets.nodeExporter] }] },
+      // Its series carry their own namespace label, as kube-state-metrics' do (honor_labels).
+      ...(targets.clusterState ? [{ job_name: "cluster-state", honor_labels: true, static_configs: [{ targets: [targets.clusterState] }] }] : []),
       {
         // RabbitMQ's own endpoint (rabbitmq_prometheus), per queue; only this platform's queues.
         job_name: "rabbitmq",

@@ -30,7 +30,11 @@ import { ALERTMANAGER_SECRET_FILES, MAINTENANCE_WINDOW, type AlertmanagerConfig,
 import { LOCAL_PROFILE, type TimingProfile } from "../../alerts/profile.js";
 import { PROMETHEUS_RULES_FILE } from "../../alerts/promtool-tests.js";
 import { environment, type EnvironmentModel } from "../../model/environments.js";
-import { METRICS_PORT } from "../../model/workloads.js";
+import { BACKUP_DEADLINE_SECONDS, BACKUP_INTERVAL_MINUTES, METRICS_PORT, WORKLOADS, workerDeployment } from "../../model/workloads.js";
+import { OPS_COMMANDS } from "../../ops/commands.js";
+import { WORKER_TYPES } from "../../model/stack-config.js";
+import { ClusterStateExporter, type ClusterStateSource, type WorkloadReplicas } from "./cluster-state.js";
+import { LocalCronJob } from "./local-cronjob.js";
 import { loadConfig } from "../../services/config.js";
 import { pgExecutor } from "../../services/db/executors.js";
 import { applyMigrations } from "../../services/db/migrations.js";
@@ -82,6 +86,7 @@ export const DEFAULT_PORTS = {
   postgresExporter: 9187,
   nodeExporter: 9100,
   databaseProxy: 6432,
+  clusterState: 9480,
 } as const;
 export type PortName = keyof typeof DEFAULT_PORTS;
 export const PORT_ENV = (name: PortName) => `PLATFORM_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_PORT`;
@@ -148,6 +153,8 @@ export interface LocalPlatformUrls {
   readonly translate: string;
   readonly store: string;
   readonly rabbitmqMetrics: string;
+  /** The stand-in for kube-state-metrics, Argo Rollouts' metrics and the CloudWatch exporter (cluster-state.ts). */
+  readonly clusterState: string;
   readonly metrics: Readonly<Record<string, string>>;
 }
 
@@ -247,6 +254,11 @@ export class LocalPlatform {
   private tempDir = false;
   private secretFiles!: Record<AlertmanagerSecretName, string>;
   private stopped = false;
+  private readonly startedAt = Date.now();
+  /** Desired replicas per pipeline process (1 once started, 0 once stopped on purpose). */
+  private readonly desiredReplicas = new Map<string, number>();
+  private clusterState?: ClusterStateExporter;
+  private backups?: LocalCronJob;
 
   private constructor(private readonly opts: LocalPlatformOptions) {
     this.env = opts.env ?? LOCAL_ENVIRONMENT;
@@ -283,6 +295,7 @@ export class LocalPlatform {
       translate: u("translate"),
       store: u("store"),
       rabbitmqMetrics: `http://127.0.0.1:${RABBITMQ_PROMETHEUS_PORT}/metrics`,
+      clusterState: `${u("clusterState")}/metrics`,
       metrics: Object.fromEntries(this.activeSpecs().map((s) => [s.name, `http://${this.metricsAddress(s)}/metrics`])),
     };
   }
@@ -356,6 +369,7 @@ export class LocalPlatform {
       writeFile(this.secretFiles.smtpPassword, secrets.smtpPassword),
       writeFile(this.secretFiles.heartbeatToken, secrets.heartbeatToken),
     ]);
+    this.clusterState = await ClusterStateExporter.start(this.clusterStateSource(), this.ports.clusterState);
     await this.writeMonitoringConfigs();
 
     // Everything else starts in parallel; the pipeline processes take longest (TypeScript loading).
@@ -363,7 +377,7 @@ export class LocalPlatform {
     // real `up == 0` and page at once on this time scale.
     for (const spec of this.activeSpecs()) this.startService(spec.name);
     this.startMonitoringProcesses(cert.certFile);
-    await Promise.all([...this.activeSpecs().map((s) => this.waitReady(s)), this.waitMonitoringReady()]);
+    await Promise.all([...this.activeSpecs().map((s) => this.waitReady(s)), this.waitMonitoringReady(), this.startBackups()]);
     // One scrape of every endpoint first: the first /metrics of a process (collectors warming up)
     // can be slower than the 1 s scrape timeout, which on this time scale would page at start.
     await Promise.all([
@@ -489,6 +503,7 @@ export class LocalPlatform {
     const spec = this.spec(name);
     const existing = this.processes.get(name);
     if (existing?.running()) throw new Error(`${name} is already running`);
+    this.desiredReplicas.set(name, 1);
     const proc = spawnGroup(name, process.execPath, ["--import", "tsx", "services/main.ts"], { cwd: REPO, env: this.serviceEnv(spec), logFile: join(this.dir, "logs", `${name}.log`) });
     this.groups.add(proc.pid);
     this.processes.set(name, proc);
@@ -509,8 +524,13 @@ export class LocalPlatform {
     );
   }
 
-  /** Stops one pipeline process (SIGTERM: it drains; SIGKILL: it dies mid-work). */
+  /**
+   * Stops one pipeline process. SIGTERM: it drains, as when its workload is scaled to zero (the
+   * cluster state then reports 0 desired replicas); SIGKILL: it dies mid-work and stays desired,
+   * as a crashed pod does.
+   */
   async stopService(name: string, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    if (signal === "SIGTERM") this.desiredReplicas.set(name, 0);
     await this.processes.get(name)?.stop({ signal, graceMs: 30_000 });
   }
 
@@ -518,6 +538,67 @@ export class LocalPlatform {
     if (this.processes.get(name)?.running()) await this.stopService(name);
     this.startService(name);
     await this.waitReady(name);
+  }
+
+  // ------------------------------------------------------------------ cluster state
+
+  /** A process's replicas as Kubernetes would count them: desired unless stopped on purpose, available while it runs and is ready. */
+  private async replicasOf(spec: AppProcessSpec): Promise<WorkloadReplicas> {
+    const desired = this.desiredReplicas.get(spec.name) ?? 0;
+    const proc = this.processes.get(spec.name);
+    if (!proc?.running()) return { desired, available: 0 };
+    const ready = await fetch(`http://127.0.0.1:${this.ports[spec.port]}/readyz`, { signal: AbortSignal.timeout(500) })
+      .then(async (r) => (await r.arrayBuffer(), r.ok))
+      .catch(() => false);
+    return { desired, available: ready ? 1 : 0 };
+  }
+
+  private clusterStateSource(): ClusterStateSource {
+    return {
+      namespace: this.env.namespace,
+      workerDeployments: async () => {
+        const entries = await Promise.all(
+          WORKER_TYPES.map(async (type) => {
+            const spec = this.activeSpecs().find((s) => s.roles.split(",").includes("workers") && (!s.jobTypes || s.jobTypes.includes(type)));
+            return [workerDeployment(type), spec ? await this.replicasOf(spec) : { desired: 0, available: 0 }] as const;
+          }),
+        );
+        return new Map(entries);
+      },
+      apiRollout: async () => ({ name: WORKLOADS.api, ...(await this.replicasOf(this.activeSpecs().find((s) => s.scrapeJob === "api")!)) }),
+      cronJobs: () =>
+        new Map([
+          ...(this.backups ? [[WORKLOADS.backupCronJob, { createdAt: this.backups.createdAt, runs: this.backups.jobs }] as const] : []),
+          [WORKLOADS.restoreDrillCronJob, { createdAt: this.startedAt, runs: [] }] as const,
+        ]),
+    };
+  }
+
+  /**
+   * The db-backup CronJob: the committed command (OPS_COMMANDS.dbBackup) to a local directory, on
+   * production's schedule divided by the profile's factor; the first run before Prometheus starts.
+   * It connects to the database directly, not through the proxy that stands for the pipeline
+   * pods' network path (the e2e suite cuts that path). PGlite has no pg_dump: no backups, and
+   * BackupTooOld says so.
+   */
+  private async startBackups(): Promise<void> {
+    if (this.database.kind !== "postgres") {
+      this.notes.push("the embedded PGlite has no pg_dump: no backups run, and BackupTooOld fires");
+      return;
+    }
+    this.backups = new LocalCronJob({
+      name: WORKLOADS.backupCronJob,
+      command: [...OPS_COMMANDS.dbBackup, "--out", join(this.dir, "backups")],
+      cwd: REPO,
+      env: { ...process.env, DATABASE_URL: this.database.url, LOG_LEVEL: "warn" },
+      intervalMs: (BACKUP_INTERVAL_MINUTES * 60_000) / this.profile.factor,
+      // Production's deadline on the profile's scale, but at least a minute: a node start alone takes seconds here.
+      deadlineMs: Math.max((BACKUP_DEADLINE_SECONDS * 1000) / this.profile.factor, 60_000),
+      logDir: join(this.dir, "logs"),
+      onSpawn: (pid) => this.groups.add(pid),
+    });
+    const first = await this.backups.start();
+    if (!first.succeeded) this.notes.push(`the first backup (${first.jobName}) failed: see logs/${WORKLOADS.backupCronJob}.log; BackupFailed will fire`);
   }
 
   // ------------------------------------------------------------------ monitoring
@@ -542,6 +623,7 @@ export class LocalPlatform {
         nodeExporter: `127.0.0.1:${this.ports.nodeExporter}`,
         rabbitmq: `127.0.0.1:${RABBITMQ_PROMETHEUS_PORT}`,
         alertmanager: `127.0.0.1:${this.ports.alertmanager}`,
+        clusterState: this.clusterState!.address,
         queueNamespace: this.queueNamespace,
       },
       join(this.dir, PROMETHEUS_RULES_FILE),
@@ -749,6 +831,7 @@ export class LocalPlatform {
     this.stopped = true;
     this.traffic?.stop();
     clearInterval(this.importTimer);
+    await this.backups?.stop().catch(() => undefined);
     const app = [...this.processes.values()].filter((p) => this.activeSpecs().some((s) => s.name === p.name));
     const tools = [...this.processes.values()].filter((p) => !app.includes(p));
     // The pipeline drains first (it may still need the database and the broker), then the rest.
@@ -761,6 +844,7 @@ export class LocalPlatform {
       this.store?.close(),
       this.edgeProxy?.close(),
       this.databaseProxy?.close(),
+      this.clusterState?.close(),
       this.frontend ? new Promise<void>((r) => this.frontend!.close(() => r())) : undefined,
     ]).catch(() => undefined);
     await this.deleteQueues().catch(() => undefined);

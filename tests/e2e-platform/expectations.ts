@@ -1,29 +1,24 @@
 /**
  * What the e2e suite expects of the routing, in one place, and the arithmetic of its timing table.
  *
- * INCIDENT_GROUPS says which alerts page as ONE PagerDuty incident. On today's routing the
- * PagerDuty route groups by alertname, so every alert is its own incident (the list is empty).
- * Issue 17 groups related critical alerts; when it merges, switch to SHARED_INCIDENTS_ISSUE_17.
+ * incidentGroups(env) says which alerts page as ONE PagerDuty incident: the critical alerts of one
+ * `incident` label (alerts/incidents.ts), as the critical routes group by it alone.
  */
-import { alertDefinitions } from "../../alerts/rules/index.js";
+import { alertDefinitions, criticalAlertsByIncident } from "../../alerts/rules/index.js";
 import { scaleRuleGroups, durationMs, type TimingProfile } from "../../alerts/profile.js";
 import { ruleGroups, type AlertingRule } from "../../alerts/rules/index.js";
 import type { AlertmanagerConfig } from "../../alerts/alertmanager.js";
 import type { EnvironmentModel } from "../../model/environments.js";
 import type { ReceivedPage } from "../../scripts/local/receiver.js";
 
-/** Related alerts that issue 17 makes one incident each (its point 1). */
-export const SHARED_INCIDENTS_ISSUE_17: readonly (readonly string[])[] = [
-  ["ApiHighErrorRate", "ApiHttp500Burst", "ApiAvailabilityErrorBudgetBurn"],
-  ["ApiUnavailable"],
-  ["DatabaseConnectionFailed"],
-];
+/** The alerts of each incident (alerts/incidents.ts): those of one incident page as one. */
+export function incidentGroups(env: EnvironmentModel): readonly (readonly string[])[] {
+  return Object.values(criticalAlertsByIncident(env));
+}
 
-/** Today's routing: group_by starts with alertname, so no two alerts share an incident. */
-export const INCIDENT_GROUPS: readonly (readonly string[])[] = [];
-
-/** How many PagerDuty incidents a set of paging alerts must make under INCIDENT_GROUPS. */
-export function expectedIncidents(alertnames: Iterable<string>, groups: readonly (readonly string[])[] = INCIDENT_GROUPS): number {
+/** How many PagerDuty incidents a set of paging alerts must make: one per incident they belong to. */
+export function expectedIncidents(env: EnvironmentModel, alertnames: Iterable<string>): number {
+  const groups = incidentGroups(env);
   const keys = new Set<string>();
   for (const name of alertnames) {
     const g = groups.findIndex((members) => members.includes(name));

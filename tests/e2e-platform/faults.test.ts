@@ -215,7 +215,7 @@ describe("a running platform", () => {
       await sleep(10_000);
       const six = incidentsSince(injected);
       expect([...six.alertnames].filter((n) => !["ApiHighErrorRate", "ApiHttp500Burst", "ApiAvailabilityErrorBudgetBurn"].includes(n))).toEqual([]);
-      expect(six.dedupKeys.size).toBe(expectedIncidents(six.alertnames));
+      expect(six.dedupKeys.size).toBe(expectedIncidents(env(), six.alertnames));
       console.log(`6% 5xx: ${six.dedupKeys.size} PagerDuty incident(s) for ${[...six.alertnames].join(", ")}`);
       for (const name of six.alertnames) if (name !== "ApiHighErrorRate") record("1 6% 5xx", name, "critical", injected, triggersOf(name, injected)[0]!.at, "PagerDuty trigger");
 
@@ -243,7 +243,7 @@ describe("a running platform", () => {
       const low = incidentsSince(three);
       const firing = [...new Set((await p.promAlerts()).filter((a) => a.state === "firing" && a.labels.severity === "critical").map((a) => a.labels.alertname!))];
       console.log(`3% 5xx: ApiHighErrorRate silent; new pages: ${[...low.alertnames].join(", ") || "none"} (${low.dedupKeys.size} incident(s)); critical alerts firing: ${firing.join(", ") || "none"}`);
-      expect(low.dedupKeys.size).toBe(expectedIncidents(low.alertnames));
+      expect(low.dedupKeys.size).toBe(expectedIncidents(env(), low.alertnames));
       timings.push({ case: "1 3% 5xx", arrival: `no ApiHighErrorRate page; firing: ${firing.join(", ") || "none"}`, measuredS: (Date.now() - three) / 1000, forS: budget.forS, evalS: budget.evalS, groupWaitS: budget.groupWaitS, budgetS: budget.totalS, note: `5xx share ${(threeRatio * 100).toFixed(1)}%..${(threeRatioEnd * 100).toFixed(1)}%, observed without a page` });
     } finally {
       await p.setHttp500Ratio(0);
@@ -262,7 +262,7 @@ describe("a running platform", () => {
       expectWellFormedPage(page, "ApiHttp500Burst");
       await sleep(3000);
       const seen = incidentsSince(injected);
-      expect(seen.dedupKeys.size).toBe(expectedIncidents(seen.alertnames));
+      expect(seen.dedupKeys.size).toBe(expectedIncidents(env(), seen.alertnames));
       console.log(`500 burst at 2 req/s: paged ${[...seen.alertnames].join(", ")}`);
       const stopped = Date.now();
       await p.setHttp500Ratio(0);
