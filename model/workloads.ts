@@ -11,6 +11,8 @@ export const WORKLOADS = {
   api: "api",
   frontend: "frontend",
   worker: "worker",
+  /** The one scheduler Deployment (periodic source checks, outbox relay, stuck-job detection, image GC). */
+  scheduler: "scheduler",
   /** CronJob that runs pg_dump to S3 every BACKUP_INTERVAL_MINUTES, so the newest dump stays inside the 1 h RPO. */
   backupCronJob: "db-backup",
   /** CronJob that runs the monthly restore drill (OPS_COMMANDS.restoreDrill, RESTORE_MODE=rds-pitr). */
@@ -34,6 +36,8 @@ export function workerDeployment(type: string): string {
 export const API_SCRAPE_JOB = "api";
 /** Prometheus scrape job of every worker pod (the headless `worker` Service's name). */
 export const WORKER_SCRAPE_JOB = WORKLOADS.worker;
+/** Prometheus scrape job of the scheduler pod (its headless Service's name). */
+export const SCHEDULER_SCRAPE_JOB = WORKLOADS.scheduler;
 /** Blackbox exporter job: it probes the environment's public API and frontend URLs. */
 export const BLACKBOX_JOB = "blackbox-http";
 /** The blackbox exporter: its Service (fullnameOverride), port and the module the probes use. */

@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ALERTMANAGER_SECRETS_DIR, ALERTMANAGER_SECRET_FILES, alertmanagerConfig, alertmanagerSecretNames } from "../../alerts/alertmanager.js";
 import type { AlertmanagerSecretName } from "../../alerts/alertmanager.js";
-import { API_SCRAPE_JOB, BLACKBOX_EXPORTER, BLACKBOX_JOB, WORKLOADS } from "../../model/workloads.js";
+import { API_SCRAPE_JOB, BLACKBOX_EXPORTER, BLACKBOX_JOB, SCHEDULER_SCRAPE_JOB, WORKLOADS } from "../../model/workloads.js";
 import { blackboxTargets } from "../../model/environments.js";
 import { OPS_COMMANDS } from "../../ops/commands.js";
 import { prometheusRuleResource } from "../../alerts/rules/index.js";
@@ -153,12 +153,13 @@ export function monitoring(ctx: ClusterContext, args: MonitoringArgs): Monitorin
     afterCrds,
   );
 
-  // 6. ServiceMonitors for the API and the workers (Services defined in workloads.ts): their
+  // 6. ServiceMonitors for the API, the workers and the scheduler (Services defined in workloads.ts): their
   //    `metrics` port, the processes' separate metrics listener (METRICS_PORT).
   const appNamespace = env.namespace;
   for (const [name, component] of [
     [API_SCRAPE_JOB, "api"],
     [WORKLOADS.worker, "worker"],
+    [SCHEDULER_SCRAPE_JOB, "scheduler"],
   ] as const) {
     new k8s.apiextensions.CustomResource(
       `${prefix}-servicemonitor-${name}`,

@@ -396,16 +396,23 @@ export function workloads(ctx: ClusterContext, args: WorkloadsArgs): Workloads {
   }
 
   // ---- scheduler: one replica (periodic source checks, outbox, stuck-job detection); none on a read-only standby
+  const schedulerLabels = { "app.kubernetes.io/name": WORKLOADS.scheduler, "app.kubernetes.io/component": "scheduler" };
+  // Its metrics listener, for the scheduler ServiceMonitor (monitoring.ts): outbox relay, source checks, image GC.
+  new k8s.core.v1.Service(
+    name("svc-scheduler"),
+    { metadata: meta(cfg, WORKLOADS.scheduler, namespace, schedulerLabels), spec: { clusterIP: "None", selector: schedulerLabels, ports: [{ name: "metrics", port: METRICS_PORT, targetPort: "metrics" }] } },
+    base,
+  );
   new k8s.apps.v1.Deployment(
     name("deploy-scheduler"),
     {
-      metadata: meta(cfg, "scheduler", namespace, { "app.kubernetes.io/name": "scheduler", "app.kubernetes.io/component": "scheduler" }),
+      metadata: meta(cfg, WORKLOADS.scheduler, namespace, schedulerLabels),
       spec: {
         replicas: writable ? 1 : 0,
         strategy: { type: "Recreate" },
-        selector: { matchLabels: { "app.kubernetes.io/name": "scheduler" } },
+        selector: { matchLabels: { "app.kubernetes.io/name": WORKLOADS.scheduler } },
         template: {
-          metadata: { labels: { "app.kubernetes.io/name": "scheduler", "app.kubernetes.io/component": "scheduler", environment: cfg.environment, owner: cfg.owner } },
+          metadata: { labels: { ...schedulerLabels, environment: cfg.environment, owner: cfg.owner } },
           spec: {
             ...podBase("scheduler"),
             containers: [container("scheduler", { env: [...commonEnv, databaseUrl("scheduler"), { name: "ROLES", value: "scheduler" }], ports: appPorts, ...probes, resources: resources("100m", "128Mi", "500m", "256Mi") })],

@@ -15,12 +15,11 @@
  */
 import type { AlertmanagerConfig } from "../../alerts/alertmanager.js";
 import { alertmanagerConfig, type AlertmanagerSecretName } from "../../alerts/alertmanager.js";
-import { API_SCRAPE_JOB, BLACKBOX_EXPORTER, BLACKBOX_JOB, PRODUCT_NAMESPACE, WORKLOADS } from "../../model/workloads.js";
+import { API_SCRAPE_JOB, BLACKBOX_EXPORTER, BLACKBOX_JOB, PRODUCT_NAMESPACE, SCHEDULER_SCRAPE_JOB, WORKLOADS } from "../../model/workloads.js";
 import { scaleAlertmanagerConfig, scaleDuration, type TimingProfile } from "../../alerts/profile.js";
 import { blackboxTargets, type EnvironmentModel } from "../../model/environments.js";
 
-/** The scheduler's scrape job: its Deployment's name in infra/workloads.ts. */
-export const SCHEDULER_SCRAPE_JOB = "scheduler";
+export { SCHEDULER_SCRAPE_JOB };
 
 export interface AppTarget {
   /** host:port of the process's metrics endpoint. */

@@ -18,7 +18,7 @@ import { REDACTED } from "../../infra/testing/mocks.js";
 import { STACKS, loadEnvironmentModel } from "../../infra/testing/stacks.js";
 import { JOB_TYPES } from "../../services/jobs/types.js";
 import { EXPORTER_METRICS, probeSuccess, rolloutInfo, rolloutInfoReplicasAvailable, rolloutInfoReplicasDesired } from "../../services/metrics-exporters.js";
-import { BLACKBOX_JOB } from "../../model/workloads.js";
+import { API_SCRAPE_JOB, BLACKBOX_JOB, METRICS_PORT, PRODUCT_NAMESPACE, SCHEDULER_SCRAPE_JOB, WORKER_SCRAPE_JOB } from "../../model/workloads.js";
 import type { EnvironmentModel } from "../../model/environments.js";
 import { THRESHOLDS } from "../../alerts/thresholds.js";
 import { cloudwatchPrometheusName } from "../../infra/cluster/monitoring.js";
@@ -254,14 +254,20 @@ describe.each(STACKS)("stack %s", (stack) => {
     expect(JSON.stringify(values.alertmanager.config)).not.toContain("mock-");
   });
 
-  it("scrapes the API, the workers, postgres, CloudWatch (replica lag, AWS Backup) and RabbitMQ", () => {
+  it("scrapes the API, the workers, the scheduler, postgres, CloudWatch (replica lag, AWS Backup) and RabbitMQ", () => {
     const monitors = k8sKind(stack, "ServiceMonitor").map((r) => (r.args["metadata"] as Any).name);
-    expect(monitors.sort()).toEqual(["api", "worker"]);
+    expect(monitors.sort()).toEqual([API_SCRAPE_JOB, SCHEDULER_SCRAPE_JOB, WORKER_SCRAPE_JOB].sort());
     // The ServiceMonitors scrape the Services' `metrics` port, which is the processes' metrics listener.
     for (const m of k8sKind(stack, "ServiceMonitor")) expect((m.args["spec"] as Any).endpoints).toEqual([expect.objectContaining({ port: "metrics", path: "/metrics" })]);
-    for (const svcName of ["api", "worker"]) {
-      const svc = k8sKind(stack, "Service").find((r) => (r.args["metadata"] as Any).name === svcName)!;
-      expect((svc.args["spec"] as Any).ports).toContainEqual(expect.objectContaining({ name: "metrics", port: 9464, targetPort: "metrics" }));
+    // Every process Deployment or Rollout is behind a Service a ServiceMonitor selects: no process goes unscraped.
+    const services = k8sKind(stack, "Service").filter((r) => (r.args["spec"] as Any).ports.some((p: Any) => p.name === "metrics" && p.port === METRICS_PORT && p.targetPort === "metrics"));
+    const selected = (labels: Record<string, string>) =>
+      k8sKind(stack, "ServiceMonitor").some((m) => Object.entries((m.args["spec"] as Any).selector.matchLabels).every(([k, v]) => labels[k] === v));
+    const scraped = services.filter((svc) => selected((svc.args["metadata"] as Any).labels));
+    for (const workload of [...k8sKind(stack, "Deployment"), ...k8sKind(stack, "Rollout")].filter((w) => (w.args["metadata"] as Any).namespace === PRODUCT_NAMESPACE)) {
+      const podLabels = ((workload.args["spec"] as Any).template?.metadata?.labels ?? {}) as Record<string, string>;
+      const behind = scraped.some((svc) => Object.entries((svc.args["spec"] as Any).selector as Record<string, string>).every(([k, v]) => podLabels[k] === v));
+      expect(behind, `${(workload.args["metadata"] as Any).name} has no scraped metrics Service`).toBe(true);
     }
     const releases = ofType(stack, "kubernetes:helm.sh/v3:Release").map((r) => r.name);
     expect(releases).toEqual(expect.arrayContaining(["postgres-exporter", "cloudwatch-exporter", "rabbitmq-exporter"]));
