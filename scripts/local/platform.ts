@@ -56,7 +56,15 @@ const execFileP = promisify(execFile);
 const REPO = resolve(import.meta.dirname, "../..");
 
 /** The environment whose rules, routing, URLs and labels the local platform runs. */
-export const LOCAL_ENVIRONMENT: EnvironmentModel = environment("dev");
+/**
+ * The local chain's environment: dev's names, hosts and channels, routed as production routes,
+ * critical alerts paging PagerDuty (then continuing to Slack). dev itself pages to Slack
+ * (monitoring.pages), but the path this chain exists to prove is the one on-call is paged by.
+ */
+export const LOCAL_ENVIRONMENT: EnvironmentModel = (() => {
+  const dev = environment("dev");
+  return { ...dev, monitoring: { ...dev.monitoring, pages: "pagerduty" } };
+})();
 /** The local tokens (services/config.ts defaults); the traffic generator's token is this one. */
 export const LOCAL_TOKENS = { api: "dev-token", admin: "dev-admin-token" } as const;
 export const TRAFFIC_TOKEN = LOCAL_TOKENS.api;
