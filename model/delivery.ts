@@ -14,6 +14,9 @@ export const IMAGES = {
 
 export type ImageName = keyof typeof IMAGES;
 
+/** The reusable workflow the frontend's repository calls to deploy a build (.github/workflows). */
+export const FRONTEND_DEPLOY_WORKFLOW = "deploy-frontend.yml";
+
 /**
  * The outcome of every frontend deployment (.github/workflows/deploy-frontend.yml), written as a
  * CloudWatch custom metric by the deploying workflow itself: 1 when the deployment failed (or was
