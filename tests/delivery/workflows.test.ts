@@ -312,6 +312,34 @@ describe("deploy-frontend.yml", () => {
     const s = FRONTEND_DEPLOY_SIGNAL;
     expect(r.calls).toEqual([`aws cloudwatch put-metric-data --namespace ${s.namespace} --metric-name ${s.metricName} --dimensions ${s.dimension}=prod --unit ${s.unit} --value ${value}`]);
   });
+
+  it("reports the signal exactly as FRONTEND_DEPLOY_SIGNAL declares it, for an environment whose CloudWatch exporter selects it", async () => {
+    const report = findStep(job(), "report the outcome to monitoring");
+    const s = FRONTEND_DEPLOY_SIGNAL;
+    // The command as written: the namespace, metric and dimension names, the unit.
+    const line = /aws cloudwatch put-metric-data ((?:\\\n|[^\n])*)/.exec(report.run ?? "")?.[1]?.replace(/\\\n\s*/g, " ") ?? "";
+    const flag = (name: string) => new RegExp(`--${name} ("[^"]*"|\\S+)`).exec(line)?.[1]?.replace(/^"|"$/g, "");
+    expect(flag("namespace")).toBe(s.namespace);
+    expect(flag("metric-name")).toBe(s.metricName);
+    expect(flag("unit")).toBe(s.unit);
+    expect(flag("dimensions")).toBe(`${s.dimension}=$ENVIRONMENT`);
+    // The value it sends is the job's GitHub environment (the one the frontend deploy role trusts) ...
+    expect(report.env?.["ENVIRONMENT"]).toBe("${{ inputs.environment }}");
+    expect(job().environment).toBe("${{ inputs.environment }}");
+    for (const env of ENVIRONMENTS) {
+      const r = runStep(report, { context: { ...context, "inputs.environment": env, "job.status": "failure" }, fakes: { aws: "" } });
+      expect(r.code, r.stderr).toBe(0);
+      const sent = new RegExp(`--dimensions ${s.dimension}=(\\S+)`).exec(r.calls[0] ?? "")?.[1];
+      // ... and that environment's exporter reads exactly that value.
+      const release = planResources(await renderPlan(env)).find((x) => x.type === "kubernetes:helm.sh/v3:Release" && x.args?.chart === "prometheus-cloudwatch-exporter");
+      const metrics = JSON.parse(String(release!.args.values.config)).metrics as { aws_namespace: string; aws_metric_name: string; aws_dimensions: string[]; aws_dimension_select: Record<string, string[]>; aws_statistics: string[] }[];
+      const rule = metrics.find((m) => m.aws_namespace === s.namespace && m.aws_metric_name === s.metricName);
+      expect(rule, `${env}: the exporter does not read ${s.namespace} ${s.metricName}`).toBeDefined();
+      expect(rule!.aws_dimensions).toEqual([s.dimension]);
+      expect(rule!.aws_statistics).toEqual([s.statistic]);
+      expect(rule!.aws_dimension_select[s.dimension], env).toEqual([sent]);
+    }
+  }, 120_000);
 });
 
 describe("ci.yml", () => {
