@@ -85,6 +85,8 @@ export interface AwsStackOutputs {
   readonly frontendDomain: string;
   /** The frontend's ACM certificate (us-east-1), on the distribution. */
   readonly frontendCertificateArn: string;
+  /** The role the frontend's repository deploys as (`<env>-deploy-frontend`, through deploy-frontend.yml). */
+  readonly frontendDeployRole: string;
   readonly frontendHostname?: string;
   readonly backupVault: string;
   readonly backupFailuresTopic: string;
@@ -95,7 +97,7 @@ export interface AwsStackOutputs {
   /** Secret, on the stack that owns the PagerDuty services (its standby reads it). */
   readonly backupAlertsEndpoint?: string;
   /** The roles GitHub Actions workflows assume (OIDC): aws, cluster, images. */
-  readonly githubDeployRoles: { aws: string; cluster: string; images?: string };
+  readonly githubDeployRoles: { aws: string; cluster: string; images?: string; preview: string; frontend: string };
   /** The deploy runner: its CodeBuild project and the `runs-on` label of its jobs. */
   readonly deployRunner?: { project: string; label: string };
 }

@@ -9,7 +9,20 @@
  *   - `<env>-deploy-aws`: runs `pulumi up` of this (AWS) stack from a GitHub-hosted runner;
  *   - `<env>-deploy-cluster`: runs `pulumi up` of the cluster stack (infra/cluster) from the deploy
  *     runner; the only principal with an EKS access entry;
- *   - `<env>-push-images`: pushes the application and ops images to this stack's ECR repositories.
+ *   - `<env>-push-images`: pushes the application and ops images to this stack's ECR repositories;
+ *   - `<env>-preview`: `pulumi preview` of this (AWS) stack on the repository's pull requests (ci.yml):
+ *     read-only (ReadOnlyAccess fenced by explicit denies: no object read outside this stack's state,
+ *     no secret values, no logs), with the stack's state and the secrets key to decrypt its config.
+ *     It has no EKS access entry: the cluster project's preview needs the Kubernetes `patch` verb
+ *     (server-side apply previews are dry-run PATCH requests, which Kubernetes authorizes like real
+ *     ones; Pulumi's "Managing resources with Server-Side Apply", Prerequisites), and code of any
+ *     branch must never hold cluster write access. Pull requests review the cluster project's
+ *     rendered plan (synth's infra-cluster-plan.json) instead; the live diff is `pulumi up --diff`
+ *     of the deploy, behind the environment's protection rules;
+ *   - `<env>-deploy-frontend`: the frontend's repository (platform:deploy.frontendRepository), in its
+ *     GitHub environment named like this stack, through .github/workflows/deploy-frontend.yml:
+ *     objects of the frontend bucket, invalidations of the distribution, and the deployment's
+ *     outcome metric (FRONTEND_DEPLOY_SIGNAL) in its CloudWatch namespace only.
  * - The deploy runner: a CodeBuild project configured as a GitHub Actions runner (CodeBuild's
  *   managed runner: a webhook on WORKFLOW_JOB_QUEUED), in the private subnets, allowed to reach
  *   the EKS API endpoint (private in prod). Workflows select it with
@@ -31,9 +44,11 @@ import type { Network } from "./network.js";
 import { logRetentionDays } from "./network.js";
 import { policyDocument, trustPolicy } from "./iam.js";
 import { AWS_PROJECT, CLUSTER_PROJECT } from "./contract.js";
+import { GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, READ_ONLY_POLICY } from "./settings.js";
+import type { Frontend } from "./frontend.js";
+import { FRONTEND_DEPLOY_SIGNAL } from "../model/delivery.js";
 
-export const GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com";
-const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
+export const GITHUB_OIDC_URL = `https://${GITHUB_OIDC_HOST}`;
 
 /** The EKS access policy of the cluster deploy role: cluster scope, because the cluster stack creates namespaces, CRDs and cluster roles (Helm charts). */
 export const CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
@@ -58,6 +73,27 @@ export function branchSubject(repository: string, branch: string): string {
   return `repo:${repository}:ref:refs/heads/${branch}`;
 }
 
+/** The OIDC `sub` of a job of the repository that runs for a pull request (from a branch of the repository: forks get no token). */
+export function pullRequestSubject(repository: string): string {
+  return `repo:${repository}:pull_request`;
+}
+
+export { READ_ONLY_POLICY } from "./settings.js";
+
+/** The GitHub OIDC roles of an environment, by what they do: `<env>-<name>`. */
+export const GITHUB_ROLES = {
+  deployAws: "deploy-aws",
+  deployCluster: "deploy-cluster",
+  pushImages: "push-images",
+  preview: "preview",
+  deployFrontend: "deploy-frontend",
+} as const;
+
+/** The IAM name of one of an environment's GitHub OIDC roles. */
+export function githubRoleName(prefix: string, role: keyof typeof GITHUB_ROLES): string {
+  return `${prefix}-${GITHUB_ROLES[role]}`;
+}
+
 /** What the AWS Managed runner image needs: Node 20, the AWS CLI (aws eks get-token), docker for nothing. */
 export const RUNNER_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0";
 
@@ -66,10 +102,18 @@ export interface DeployArgs {
   readonly cluster: Cluster;
   /** ECR repositories the image-push role may push to. */
   readonly repositoryArns: pulumi.Output<string>[];
+  /** The frontend bucket and distribution the frontend deploy role writes to. */
+  readonly frontend: Pick<Frontend, "bucketArn" | "distributionArn">;
 }
 
 export interface Deploy {
-  readonly roles: { readonly aws: pulumi.Output<string>; readonly cluster: pulumi.Output<string>; readonly images?: pulumi.Output<string> };
+  readonly roles: {
+    readonly aws: pulumi.Output<string>;
+    readonly cluster: pulumi.Output<string>;
+    readonly images?: pulumi.Output<string>;
+    readonly preview: pulumi.Output<string>;
+    readonly frontend: pulumi.Output<string>;
+  };
   readonly runner?: { readonly project: pulumi.Output<string>; readonly label: string };
 }
 
@@ -81,30 +125,30 @@ export function deployAccess(ctx: PlatformContext, args: DeployArgs): Deploy {
 
   const provider =
     d.oidcProvider === "create"
-      ? new aws.iam.OpenIdConnectProvider(`${prefix}-github-oidc`, { url: GITHUB_OIDC_URL, clientIdLists: ["sts.amazonaws.com"], tags: tags(ctx, "github-oidc") }, opts).arn
+      ? new aws.iam.OpenIdConnectProvider(`${prefix}-github-oidc`, { url: GITHUB_OIDC_URL, clientIdLists: [GITHUB_OIDC_AUDIENCE], tags: tags(ctx, "github-oidc") }, opts).arn
       : aws.iam.getOpenIdConnectProviderOutput({ url: GITHUB_OIDC_URL }, opts).arn;
-  const githubRole = (name: string, subject: string, description: string) =>
+  const githubRole = (role: keyof typeof GITHUB_ROLES, subject: string, description: string) =>
     new aws.iam.Role(
-      `${prefix}-${name}`,
+      githubRoleName(prefix, role),
       {
-        name: `${prefix}-${name}`,
+        name: githubRoleName(prefix, role),
         description,
         maxSessionDuration: 3600,
         assumeRolePolicy: trustPolicy([
           {
             Principal: { Federated: provider },
             Action: ["sts:AssumeRoleWithWebIdentity"],
-            Condition: { StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: "sts.amazonaws.com", [`${GITHUB_OIDC_HOST}:sub`]: subject } },
+            Condition: { StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: GITHUB_OIDC_AUDIENCE, [`${GITHUB_OIDC_HOST}:sub`]: subject } },
           },
         ]),
-        tags: tags(ctx, name, { "github-subject": subject.replace(/[^\w.:/=+@-]/g, "_") }),
+        tags: tags(ctx, GITHUB_ROLES[role], { "github-subject": subject.replace(/[^\w.:/=+@-]/g, "_") }),
       },
       opts,
     );
   const environmentSub = environmentSubject(d.repository, ctx.env.name);
 
   // ---- the AWS stack's deployer: everything but IAM outside this environment's names.
-  const awsRole = githubRole("deploy-aws", environmentSub, `pulumi up of ${AWS_PROJECT}/${ctx.env.name} from GitHub Actions`);
+  const awsRole = githubRole("deployAws", environmentSub, `pulumi up of ${AWS_PROJECT}/${ctx.env.name} from GitHub Actions`);
   new aws.iam.RolePolicyAttachment(`${prefix}-deploy-aws-PowerUserAccess`, { role: awsRole.name, policyArn: "arn:aws:iam::aws:policy/PowerUserAccess" }, opts);
   new aws.iam.RolePolicy(
     `${prefix}-deploy-aws-iam`,
@@ -132,7 +176,7 @@ export function deployAccess(ctx: PlatformContext, args: DeployArgs): Deploy {
   );
 
   // ---- the cluster stack's deployer: the EKS access entry, its own state, the AWS stack's outputs.
-  const clusterRole = githubRole("deploy-cluster", environmentSub, `pulumi up of ${CLUSTER_PROJECT}/${ctx.env.name} from the deploy runner`);
+  const clusterRole = githubRole("deployCluster", environmentSub, `pulumi up of ${CLUSTER_PROJECT}/${ctx.env.name} from the deploy runner`);
   const bucket = `arn:aws:s3:::${d.stateBucket}`;
   const own = (dir: string) => `${bucket}/.pulumi/${dir}/${CLUSTER_PROJECT}/${ctx.env.name}`;
   new aws.iam.RolePolicy(
@@ -187,7 +231,7 @@ export function deployAccess(ctx: PlatformContext, args: DeployArgs): Deploy {
   // ---- image pushes from the image branch.
   let imagesRole: aws.iam.Role | undefined;
   if (args.repositoryArns.length > 0) {
-    imagesRole = githubRole("push-images", branchSubject(d.repository, d.branch), `push ${ctx.env.name}'s images from ${d.repository}@${d.branch}`);
+    imagesRole = githubRole("pushImages", branchSubject(d.repository, d.branch), `push ${ctx.env.name}'s images from ${d.repository}@${d.branch}`);
     new aws.iam.RolePolicy(
       `${prefix}-push-images`,
       {
@@ -205,11 +249,79 @@ export function deployAccess(ctx: PlatformContext, args: DeployArgs): Deploy {
     );
   }
 
+  const previewRole = previewAccess(ctx, githubRole("preview", pullRequestSubject(d.repository), `pulumi preview of ${AWS_PROJECT}/${ctx.env.name} on pull requests of ${d.repository} (read-only)`));
+  const frontendRole = githubRole("deployFrontend", environmentSubject(d.frontendRepository, ctx.env.name), `deploy ${ctx.env.name}'s frontend from ${d.frontendRepository} (${ctx.env.name} environment)`);
+  new aws.iam.RolePolicy(`${prefix}-deploy-frontend`, { role: frontendRole.name, policy: frontendDeployPolicy(args.frontend) }, opts);
+
   const runner = d.runner === "codebuild" ? deployRunner(ctx, args) : undefined;
   return {
-    roles: { aws: awsRole.arn, cluster: clusterRole.arn, ...(imagesRole ? { images: imagesRole.arn } : {}) },
+    roles: { aws: awsRole.arn, cluster: clusterRole.arn, ...(imagesRole ? { images: imagesRole.arn } : {}), preview: previewRole.arn, frontend: frontendRole.arn },
     ...(runner ? { runner } : {}),
   };
+}
+
+/**
+ * The preview role's permissions: ReadOnlyAccess for whatever the program reads (its data sources,
+ * a `--refresh`), this stack's state (and on a standby its primary's, which the program reads through
+ * a StackReference) and the secrets key to decrypt the stack's config. Any branch of the repository
+ * can run code as this role, so explicit denies fence ReadOnlyAccess's data-plane reads: no object
+ * outside that state (database dumps, product images, the frontend), no secret values, no logs. The
+ * state itself holds the stack's secrets, encrypted with the key this role may use: that is the
+ * price of a preview, and why forks get no token and nothing else is readable.
+ */
+function previewAccess(ctx: PlatformContext, role: aws.iam.Role): aws.iam.Role {
+  const { cfg, prefix } = ctx;
+  const opts = { provider: ctx.aws };
+  const d = cfg.deploy;
+  const bucket = `arn:aws:s3:::${d.stateBucket}`;
+  const stacks = [ctx.env.name, ...(ctx.env.primary !== undefined ? [ctx.env.primary] : [])];
+  const stateObjects = [`${bucket}/.pulumi/meta.yaml`, ...stacks.map((s) => `${bucket}/.pulumi/stacks/${AWS_PROJECT}/${s}.json*`)];
+  new aws.iam.RolePolicyAttachment(`${prefix}-preview-ReadOnlyAccess`, { role: role.name, policyArn: READ_ONLY_POLICY }, opts);
+  new aws.iam.RolePolicy(
+    `${prefix}-preview`,
+    {
+      role: role.name,
+      policy: policyDocument([
+        { Sid: "ReadStackState", Action: ["s3:GetObject"], Resource: stateObjects },
+        {
+          Sid: "ListStackState",
+          Action: ["s3:ListBucket"],
+          Resource: [bucket],
+          Condition: { StringLike: { "s3:prefix": [".pulumi/", `.pulumi/stacks/${AWS_PROJECT}/*`, ...stacks.map((s) => `.pulumi/locks/organization/${AWS_PROJECT}/${s}/*`)] } },
+        },
+        { Sid: "StackSecrets", Action: ["kms:Decrypt", "kms:DescribeKey"], Resource: "*", Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": d.secretsKeyAlias } } },
+        { Sid: "NoObjectOutsideTheState", Effect: "Deny", Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTorrent"], NotResource: stateObjects },
+        { Sid: "NoDataReads", Effect: "Deny", Action: [...PREVIEW_DENIED_READS], Resource: "*" },
+      ]),
+    },
+    opts,
+  );
+  return role;
+}
+
+/** Data-plane reads ReadOnlyAccess includes that a preview never needs: secret values, log contents. */
+export const PREVIEW_DENIED_READS = [
+  "secretsmanager:GetSecretValue",
+  "ssm:GetParameter",
+  "ssm:GetParameters",
+  "ssm:GetParametersByPath",
+  "logs:GetLogEvents",
+  "logs:FilterLogEvents",
+  "logs:StartQuery",
+  "logs:StartLiveTail",
+  "rds:DownloadDBLogFilePortion",
+  "rds:DownloadCompleteDBLogFile",
+] as const;
+
+/** Exactly what deploy-frontend.yml does: sync the bucket, invalidate the distribution, report the outcome. */
+function frontendDeployPolicy(frontend: DeployArgs["frontend"]): pulumi.Output<string> {
+  return policyDocument([
+    { Sid: "FrontendObjects", Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], Resource: [frontend.bucketArn.apply((a) => `${a}/*`)] },
+    { Sid: "ListFrontendBucket", Action: ["s3:ListBucket"], Resource: [frontend.bucketArn] },
+    { Sid: "Invalidate", Action: ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"], Resource: [frontend.distributionArn] },
+    // PutMetricData has no resource type: the namespace condition is its only scope.
+    { Sid: "DeploymentOutcome", Action: ["cloudwatch:PutMetricData"], Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": FRONTEND_DEPLOY_SIGNAL.namespace } } },
+  ]);
 }
 
 /** The CodeBuild-hosted GitHub Actions runner in the private subnets. */

@@ -21,6 +21,9 @@ import { CLOUDFRONT_MINIMUM_PROTOCOL } from "./settings.js";
 
 export interface Frontend {
   readonly bucketName: pulumi.Output<string>;
+  readonly bucketArn: pulumi.Output<string>;
+  /** The distribution's ARN (the frontend deploy role invalidates it). */
+  readonly distributionArn: pulumi.Output<string>;
   readonly distributionDomainName: pulumi.Output<string>;
   readonly distributionId: pulumi.Output<string>;
   readonly certificateArn: pulumi.Output<string>;
@@ -92,6 +95,8 @@ export function frontend(ctx: PlatformContext, logs: PrivateBucket): Frontend {
   ]);
   return {
     bucketName: site.name,
+    bucketArn: site.arn,
+    distributionArn: distribution.arn,
     distributionDomainName: distribution.domainName,
     distributionId: distribution.id,
     certificateArn,

@@ -1,14 +1,16 @@
 /** IAM policy documents: permission policies (with Resource) and trust policies (without). */
 import * as pulumi from "@pulumi/pulumi";
 
-export interface PolicyStatement {
+interface StatementBase {
   readonly Sid?: string;
   readonly Effect?: "Allow" | "Deny";
   readonly Principal?: Record<string, pulumi.Input<string> | pulumi.Input<string>[]> | "*";
   readonly Action: string[];
-  readonly Resource: pulumi.Input<string>[] | pulumi.Input<string>;
   readonly Condition?: Record<string, Record<string, pulumi.Input<string | boolean> | pulumi.Input<string>[]>>;
 }
+
+/** A statement applies to `Resource`, or (with Effect Deny, to fence a broad grant) to everything but `NotResource`. */
+export type PolicyStatement = StatementBase & ({ readonly Resource: pulumi.Input<string>[] | pulumi.Input<string> } | { readonly Effect: "Deny"; readonly NotResource: pulumi.Input<string>[] });
 
 /** A JSON IAM policy document; resources and conditions may hold outputs (resolved deeply). */
 export function policyDocument(statements: PolicyStatement[]): pulumi.Output<string> {
@@ -17,7 +19,7 @@ export function policyDocument(statements: PolicyStatement[]): pulumi.Output<str
     Effect: s.Effect ?? "Allow",
     ...(s.Principal ? { Principal: s.Principal } : {}),
     Action: s.Action,
-    Resource: s.Resource,
+    ...("NotResource" in s ? { NotResource: s.NotResource } : { Resource: s.Resource }),
     ...(s.Condition ? { Condition: s.Condition } : {}),
   }));
   return pulumi.output(resolved).apply((statement) => JSON.stringify({ Version: "2012-10-17", Statement: statement }));

@@ -68,7 +68,7 @@ export default function platform(env: EnvironmentModel = loadEnvironment()): Aws
     database: { identifier: db.identifier, kmsKeyArn: db.kmsKeyArn, subnetGroupName: db.subnetGroupName },
   });
   const apiCertificateArn = dnsValidatedCertificate(ctx, "api", cfg.dns.apiHostname, ctx.aws);
-  const deploy = deployAccess(ctx, { network: net, cluster: eks, repositoryArns: images.repositoryArns });
+  const deploy = deployAccess(ctx, { network: net, cluster: eks, repositoryArns: images.repositoryArns, frontend: site });
 
   return {
     environment: env.name,
@@ -115,6 +115,7 @@ export default function platform(env: EnvironmentModel = loadEnvironment()): Aws
     frontendDistributionId: site.distributionId,
     frontendDomain: site.distributionDomainName,
     frontendCertificateArn: site.certificateArn,
+    frontendDeployRole: deploy.roles.frontend,
     ...(site.hostname ? { frontendHostname: site.hostname } : {}),
     backupVault: backupPlan.vaultName,
     backupFailuresTopic: backupPlan.failureTopicArn,

@@ -52,3 +52,10 @@ export { DUMP_PREFIX } from "../model/workloads.js";
  * loader's compile cache. Nothing large is written to disk: the database dump streams to S3.
  */
 export const OPS_TMP_SIZE_LIMIT = "64Mi";
+
+/** GitHub Actions' OIDC issuer host: the prefix of its IAM condition keys (`<host>:sub`, `<host>:aud`). */
+export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
+/** The audience GitHub's token carries for AWS (aws-actions/configure-aws-credentials). */
+export const GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com";
+/** The AWS managed policy a pull-request role (`<env>-preview`) starts from; its inline policy fences it. */
+export const READ_ONLY_POLICY = "arn:aws:iam::aws:policy/ReadOnlyAccess";

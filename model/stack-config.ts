@@ -215,6 +215,8 @@ const drSchema = z.strictObject({
   promoted: z.boolean().optional(),
 });
 
+const githubRepository = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9_.-]+$/, "must be a GitHub repository owner/name");
+
 /**
  * How the stack is deployed (README "Deploying"): the Pulumi state backend, the GitHub repository
  * whose workflows deploy it (through the GitHub OIDC deploy roles the stack creates), and the deploy
@@ -225,7 +227,12 @@ const deploySchema = z.strictObject({
   /** codebuild: the stack creates the runner; none: the cluster stack runs from anywhere that reaches a public endpoint. */
   runner: z.enum(["codebuild", "none"]),
   /** The GitHub repository (owner/name) whose workflows assume the deploy roles and use the runner. */
-  repository: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9_.-]+$/, "must be a GitHub repository owner/name"),
+  repository: githubRepository,
+  /**
+   * The frontend's GitHub repository (owner/name): its jobs in the GitHub environment named like
+   * this stack assume `<env>-deploy-frontend` through .github/workflows/deploy-frontend.yml.
+   */
+  frontendRepository: githubRepository,
   /** The branch images are built and pushed from (the image-push role's trust). */
   branch: z.string().regex(/^[A-Za-z0-9._/-]+$/, "must be a branch name"),
   /** The name of the AWS CodeConnections connection to GitHub in this region (created once per account and region, README). */
@@ -333,6 +340,9 @@ const stackConfigSchema = stackConfigObject.superRefine((c, ctx) => {
   }
   if (c.app.imageRepository !== undefined && ECR_REPOSITORY_RE.exec(c.app.imageRepository)?.[1] === PLACEHOLDER_ACCOUNT) {
     issue(["app", "imageRepository"], `${PLACEHOLDER_ACCOUNT} is AWS's documentation placeholder account, not a registry anyone can push to: remove the key (the stack creates its ECR repositories in its own account) or name your registry`);
+  }
+  if (c.deploy.frontendRepository.toLowerCase() === c.deploy.repository.toLowerCase()) {
+    issue(["deploy", "frontendRepository"], `is platform:deploy.repository (${c.deploy.repository}): the frontend deploy role would then trust this repository's deploy jobs too; name the frontend's own repository`);
   }
   if (c.dr.role === "standby" && c.deploy.oidcProvider !== "existing") {
     issue(["deploy", "oidcProvider"], "a standby runs in its primary's account (RDS replicates across regions within one account), where the primary created the GitHub OIDC provider: use existing");

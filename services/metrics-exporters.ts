@@ -5,6 +5,8 @@
  * objects exactly like the application catalog in services/metrics.ts.
  */
 import { defineMetric } from "./metric-def.js";
+import { cloudwatchLabelName, cloudwatchPrometheusName } from "../model/cloudwatch.js";
+import { FRONTEND_DEPLOY_SIGNAL } from "../model/delivery.js";
 
 // ------------------------------------------------------------------- Prometheus itself
 /** 1 when the last scrape of the target succeeded. */
@@ -337,11 +339,12 @@ export const pgReplicationIsReplica = defineMetric({
   source: "postgres-exporter",
 });
 
-// ------------------------------------------------------------------- CloudWatch exporter (AWS/RDS, AWS/Backup)
+// ------------------------------------------------------------------- CloudWatch exporter (AWS/RDS, AWS/Backup, ProductPlatform/Delivery)
 // Names follow prometheus/cloudwatch_exporter: aws_<namespace>_<metric>_<statistic>, snake case;
 // dimensions become labels. The statistics are the ones infra's exporter config requests
-// (infra/monitoring.ts cloudwatchExporterConfig): ReplicaLag Maximum, FreeStorageSpace Minimum,
-// AWS Backup job counts Sum by ResourceType.
+// (infra/cluster/monitoring.ts cloudwatchExporterConfig): ReplicaLag Maximum, FreeStorageSpace Minimum,
+// AWS Backup job counts Sum by ResourceType, the frontend deployments' outcome Maximum by
+// Environment. New names are derived with model/cloudwatch.ts, as the exporter builds them.
 export const awsRdsReplicaLagMaximum = defineMetric({
   name: "aws_rds_replica_lag_maximum",
   help: "CloudWatch AWS/RDS ReplicaLag, Maximum, in seconds (-1 when replication is not active).",
@@ -382,6 +385,17 @@ export const awsBackupNumberOfBackupJobsCompletedSum = defineMetric({
   help: "CloudWatch AWS/Backup NumberOfBackupJobsCompleted, Sum over the period, by resource type.",
   type: "gauge",
   labelNames: ["resource_type"],
+  source: "cloudwatch-exporter",
+});
+/**
+ * The outcome of the environment's last frontend deployment (deploy-frontend.yml writes it, the
+ * exporter reads it per cloudwatchExporterConfig): 1 failed or cancelled, 0 succeeded.
+ */
+export const frontendDeploymentFailedMaximum = defineMetric({
+  name: cloudwatchPrometheusName(FRONTEND_DEPLOY_SIGNAL.namespace, FRONTEND_DEPLOY_SIGNAL.metricName, FRONTEND_DEPLOY_SIGNAL.statistic),
+  help: `CloudWatch ${FRONTEND_DEPLOY_SIGNAL.namespace} ${FRONTEND_DEPLOY_SIGNAL.metricName}, Maximum per minute, the newest datapoint: ${FRONTEND_DEPLOY_SIGNAL.failed} when the last frontend deployment failed, ${FRONTEND_DEPLOY_SIGNAL.succeeded} when it succeeded.`,
+  type: "gauge",
+  labelNames: [cloudwatchLabelName(FRONTEND_DEPLOY_SIGNAL.dimension)],
   source: "cloudwatch-exporter",
 });
 
@@ -437,4 +451,5 @@ export const EXPORTER_METRICS = [
   awsBackupNumberOfBackupJobsAbortedSum,
   awsBackupNumberOfCopyJobsFailedSum,
   awsBackupNumberOfBackupJobsCompletedSum,
+  frontendDeploymentFailedMaximum,
 ] as const;

@@ -1,6 +1,7 @@
 /** Platform alerts: a failed deployment of the user-facing tier (page), node resource causes (chat). */
 import type { EnvironmentModel } from "../../model/environments.js";
 import {
+  frontendDeploymentFailedMaximum,
   probeSuccess,
   rolloutInfo,
   rolloutInfoReplicasAvailable,
@@ -18,6 +19,7 @@ import { INCIDENTS } from "../incidents.js";
 import { SEVERITY, TEAMS } from "../severity.js";
 import { THRESHOLDS } from "../thresholds.js";
 import { DASHBOARD_UIDS } from "../../dashboards/uids.js";
+import { FRONTEND_DEPLOY_QUERY, FRONTEND_DEPLOY_SIGNAL, FRONTEND_DEPLOY_WORKFLOW } from "../../model/delivery.js";
 
 const T = THRESHOLDS;
 /** Filesystems that are not real disks. */
@@ -44,6 +46,11 @@ export function platformAlerts(env: EnvironmentModel): AlertDefinition[] {
   /** The background every example starts from: a healthy rollout and a passing frontend probe. */
   const healthyRollout = [input(rolloutInfoReplicasDesired, apiRollout, "2x15"), input(rolloutInfoReplicasAvailable, apiRollout, "2x15")];
   const healthyProbe = input(probeSuccess, frontendProbe, "1x15");
+  /** The outcome of the environment's frontend deployments, as deploy-frontend.yml reports it (the Environment dimension is the environment's name). */
+  const frontendDeploy = { environment: env.name };
+  const S = FRONTEND_DEPLOY_SIGNAL;
+  const deployFailedDescription = `The last frontend deployment to ${env.name} failed or was cancelled (${FRONTEND_DEPLOY_WORKFLOW} reported ${S.metricName}=${S.failed}): the site may serve a mix of old and new files until a deployment succeeds.`;
+  const deployRangeDays = FRONTEND_DEPLOY_QUERY.rangeSeconds / 86400;
   return [
     {
       name: "FrontendDeploymentFailed",
@@ -51,6 +58,7 @@ export function platformAlerts(env: EnvironmentModel): AlertDefinition[] {
         `(max by (namespace, name) (${sel(rolloutInfo, { namespace: ns, name: WORKLOADS.api, phase: "Degraded" })}) == 1)` +
         ` or (max by (namespace, name) (${sel(rolloutInfoReplicasDesired, apiRollout)}) > 0 and max by (namespace, name) (${sel(rolloutInfoReplicasAvailable, apiRollout)}) == 0)` +
         ` or (max by (instance) (${sel(probeSuccess, frontendProbe)}) == 0)` +
+        ` or (max by (environment) (${sel(frontendDeploymentFailedMaximum, frontendDeploy)}) == ${S.failed})` +
         ` or ${missing(rolloutInfoReplicasDesired, apiRollout, W)} or ${missing(probeSuccess, frontendProbe, W)}`,
       for: "5m",
       severity: SEVERITY.critical,
@@ -58,12 +66,14 @@ export function platformAlerts(env: EnvironmentModel): AlertDefinition[] {
       incident: INCIDENTS.productService,
       missingInput: {
         kind: "fires",
-        decision: `No state of the API's Rollout for ${W} (Argo Rollouts controller down, Rollout renamed) fires, and so does no frontend probe result for ${W} (blackbox exporter or Probe gone): either way a failed deployment would go unseen.`,
+        decision: `No state of the API's Rollout for ${W} (Argo Rollouts controller down, Rollout renamed) fires, and so does no frontend probe result for ${W} (blackbox exporter or Probe gone): either way a failed deployment would go unseen. No frontend deployment outcome is no missing input: it is written once per deployment and read back for ${deployRangeDays} days, so its absence means no deployment in that time; a CloudWatch exporter that stopped is BackupFailed's missing input, and the frontend probe still watches the site.`,
       },
       summary: "A user-facing deployment failed.",
       description:
         `{{ if $labels.${MISSING_LABEL} }}{{ if $labels.name }}${rolloutMissingDescription}{{ else }}${probeMissingDescription}{{ end }}` +
-        "{{ else if $labels.name }}Rollout {{ $labels.namespace }}/{{ $labels.name }} is degraded (canary aborted or progress deadline exceeded) or has no available replica.{{ else }}The frontend at {{ $labels.instance }} fails its external probe.{{ end }}",
+        "{{ else if $labels.name }}Rollout {{ $labels.namespace }}/{{ $labels.name }} is degraded (canary aborted or progress deadline exceeded) or has no available replica." +
+        `{{ else if $labels.environment }}The last frontend deployment to {{ $labels.environment }} failed or was cancelled (${FRONTEND_DEPLOY_WORKFLOW} reported ${S.metricName}=${S.failed}): the site may serve a mix of old and new files until a deployment succeeds.` +
+        "{{ else }}The frontend at {{ $labels.instance }} fails its external probe.{{ end }}",
       dashboards: [DASHBOARD_UIDS.infrastructure, DASHBOARD_UIDS.api],
       examples: [
         {
@@ -99,6 +109,36 @@ export function platformAlerts(env: EnvironmentModel): AlertDefinition[] {
           missingInput: true,
         },
         {
+          name: "a failed frontend deployment fires",
+          at: "10m",
+          input: [input(frontendDeploymentFailedMaximum, frontendDeploy, `${S.failed}x10`), ...healthyRollout, healthyProbe],
+          fires: [{ labels: frontendDeploy, description: deployFailedDescription }],
+        },
+        {
+          name: "a successful frontend deployment stays silent",
+          at: "10m",
+          input: [input(frontendDeploymentFailedMaximum, frontendDeploy, `${S.succeeded}x10`), ...healthyRollout, healthyProbe],
+          fires: [],
+        },
+        {
+          name: "a failed frontend deployment keeps firing while no deployment follows (the exporter re-reads the last outcome)",
+          at: "60m",
+          input: [input(frontendDeploymentFailedMaximum, frontendDeploy, `${S.succeeded}x5 ${S.failed}x60`), input(rolloutInfoReplicasDesired, apiRollout, "2x60"), input(rolloutInfoReplicasAvailable, apiRollout, "2x60"), input(probeSuccess, frontendProbe, "1x60")],
+          fires: [{ labels: frontendDeploy, description: deployFailedDescription }],
+        },
+        {
+          name: "a later successful frontend deployment resolves it",
+          at: "30m",
+          input: [input(frontendDeploymentFailedMaximum, frontendDeploy, `${S.failed}x15 ${S.succeeded}x15`), input(rolloutInfoReplicasDesired, apiRollout, "2x30"), input(rolloutInfoReplicasAvailable, apiRollout, "2x30"), input(probeSuccess, frontendProbe, "1x30")],
+          fires: [],
+        },
+        {
+          name: "another environment's failed frontend deployment stays silent",
+          at: "10m",
+          input: [input(frontendDeploymentFailedMaximum, { environment: `not-${env.name}` }, `${S.failed}x10`), ...healthyRollout, healthyProbe],
+          fires: [],
+        },
+        {
           name: "a canary in progress stays silent",
           at: "10m",
           input: [
@@ -111,22 +151,35 @@ export function platformAlerts(env: EnvironmentModel): AlertDefinition[] {
         },
       ],
       runbook: {
-        whatIsHappening: `The user-facing tier did not deploy cleanly, for 5 minutes: the API's Argo Rollout \`${WORKLOADS.api}\` is Degraded (the canary analysis on the 5xx ratio aborted it, or it exceeded its progress deadline) or has no available replica, or the frontend (static site on CloudFront) at ${frontendUrl} fails the blackbox probe, usually after a bad upload or invalidation. It also fires when either signal has been missing for ${W} (the Argo Rollouts controller or the blackbox exporter stopped reporting): the description says which.`,
+        whatIsHappening:
+          `The user-facing tier did not deploy cleanly, for 5 minutes. Three causes, told apart by the alert's labels (and its description): ` +
+          `(1) \`namespace\`/\`name\`: the API's Argo Rollout \`${WORKLOADS.api}\` is Degraded (the canary analysis on the 5xx ratio aborted it, or it exceeded its progress deadline) or has no available replica; ` +
+          `(2) \`environment\`: the last frontend deployment failed or was cancelled (${FRONTEND_DEPLOY_WORKFLOW}, run by the frontend's repository, reported CloudWatch ${S.namespace} ${S.metricName}{${S.dimension}=${env.name}} = ${S.failed}); it keeps firing until a later deployment reports ${S.succeeded} (or for ${deployRangeDays} days without any deployment); ` +
+          `(3) \`instance\`: the frontend (static site on CloudFront) at ${frontendUrl} fails the blackbox probe, usually after a bad upload or invalidation. ` +
+          `It also fires when the Rollout's state or the probe's result has been missing for ${W} (the Argo Rollouts controller or the blackbox exporter stopped reporting): the label \`${MISSING_LABEL}\` says which. ` +
+          "A failed frontend deployment with a passing probe usually left the previous site in place (index.html is uploaded after the new assets and the old files go only after the invalidation); with a failing probe as well, users see it.",
         impact: "A release did not reach users, or users cannot load the frontend or use the API.",
         queries: [
           { purpose: "Rollout phase", promql: sel(rolloutInfo, { namespace: ns, name: WORKLOADS.api }) },
           { purpose: "Available vs desired API replicas", promql: `${sel(rolloutInfoReplicasAvailable, apiRollout)} or ${sel(rolloutInfoReplicasDesired, apiRollout)}` },
           { purpose: "Frontend probe", promql: sel(probeSuccess, { instance: frontendUrl }) },
+          { purpose: `The last frontend deployment's outcome (${S.failed} failed, ${S.succeeded} succeeded); graphed, it changes at each deployment`, promql: sel(frontendDeploymentFailedMaximum, frontendDeploy) },
         ],
         commands: [
           { purpose: "Rollout state, steps and analysis result", command: `kubectl argo rollouts -n ${ns} get rollout ${WORKLOADS.api}` },
           { purpose: "Why the canary analysis failed", command: `kubectl -n ${ns} get analysisruns --sort-by=.metadata.creationTimestamp | tail -3` },
           { purpose: "Events of the new pods", command: `kubectl -n ${ns} describe pods -l app.kubernetes.io/name=${WORKLOADS.api} | tail -40` },
           { purpose: "Frontend response", command: `curl -sv ${frontendUrl} -o /dev/null` },
+          {
+            purpose: "The frontend deployments' outcomes of the last day, newest first (who deployed what: the frontend repository's Actions runs of the same times)",
+            command: `aws cloudwatch get-metric-data --region ${env.region} --start-time "$(date -u -d '-1 day' +%FT%TZ)" --end-time "$(date -u +%FT%TZ)" --scan-by TimestampDescending --metric-data-queries '[{"Id":"d","MetricStat":{"Metric":{"Namespace":"${S.namespace}","MetricName":"${S.metricName}","Dimensions":[{"Name":"${S.dimension}","Value":"${env.name}"}]},"Period":60,"Stat":"${S.statistic}"}}]'`,
+          },
+          { purpose: "The failed run of the frontend's deploy (its log says which step failed)", command: `gh run list --repo ${env.config.deploy.frontendRepository} --limit 10` },
         ],
         mitigation: [
           `API: abort and go back to the stable version: kubectl argo rollouts -n ${ns} abort ${WORKLOADS.api}, then undo the release (procedures/rollback.md).`,
-          "Frontend: re-upload the previous build to the bucket and invalidate CloudFront (procedures/rollback.md).",
+          `Frontend deployment failed (label environment): read the failed run's log in ${env.config.deploy.frontendRepository}. A transient failure (AWS API error, invalidation timeout, cancelled run): re-run the failed jobs of that run (gh run rerun <run-id> --failed --repo ${env.config.deploy.frontendRepository}); a bad build (no index.html, broken assets): redeploy the previous good build by re-running that earlier run's deploy job, or revert the frontend commit so a new build deploys. The alert resolves when that deployment reports ${S.succeeded}.`,
+          "Frontend probe failing (label instance): redeploy the previous build as above, or re-upload it to the bucket and invalidate CloudFront by hand (procedures/rollback.md).",
         ],
         escalation: "Platform on-call via PagerDuty; the author of the release joins.",
         procedures: ["rollback", "deploy"],

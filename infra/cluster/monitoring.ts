@@ -15,6 +15,7 @@ import { ALERTMANAGER_SECRETS_DIR, ALERTMANAGER_SECRET_FILES, alertmanagerConfig
 import type { AlertmanagerSecretName } from "../../alerts/alertmanager.js";
 import { API_SCRAPE_JOB, BLACKBOX_EXPORTER, BLACKBOX_JOB, SCHEDULER_SCRAPE_JOB, WORKLOADS } from "../../model/workloads.js";
 import { blackboxTargets } from "../../model/environments.js";
+import { FRONTEND_DEPLOY_QUERY, FRONTEND_DEPLOY_SIGNAL } from "../../model/delivery.js";
 import { OPS_COMMANDS } from "../../ops/commands.js";
 import { prometheusRuleResource } from "../../alerts/rules/index.js";
 import { buildDashboards } from "../../dashboards/index.js";
@@ -204,7 +205,7 @@ export function monitoring(ctx: ClusterContext, args: MonitoringArgs): Monitorin
         serviceMonitor: { enabled: true, interval: "60s" },
         config: pulumi
           .all([pulumi.output(args.databaseIdentifier), pulumi.output(args.replicaIdentifiers), pulumi.output(args.broker.brokerName)])
-          .apply(([db, replicas, brokerName]) => cloudwatchExporterConfig(cfg.region, db, replicas, brokerName)),
+          .apply(([db, replicas, brokerName]) => cloudwatchExporterConfig(cfg.region, env.name, db, replicas, brokerName)),
       },
     },
     { ...k8sOpts, dependsOn: [crds] },
@@ -346,17 +347,6 @@ function digest(ctx: ClusterContext, args: { opsImage: pulumi.Input<string>; opt
   );
 }
 
-/**
- * The Prometheus name the CloudWatch exporter gives a metric, as its collector builds it:
- * safeName(lowercase(namespace)) + "_" + snake(metric) + "_" + snake(statistic)
- * (AWS/RDS ReplicaLag Maximum -> aws_rds_replica_lag_maximum).
- */
-export function cloudwatchPrometheusName(namespace: string, metric: string, statistic: string): string {
-  const safe = (s: string) => s.replace(/[^a-zA-Z0-9_]/g, "_");
-  const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
-  return `${safe(namespace.toLowerCase())}_${safe(snake(metric))}_${safe(snake(statistic))}`;
-}
-
 /** The CloudWatch exporter's global query window (cloudwatchExporterConfig): how old a datapoint Prometheus sees can be. */
 export const CLOUDWATCH_PERIOD_SECONDS = 300;
 export const CLOUDWATCH_DELAY_SECONDS = 600;
@@ -371,12 +361,16 @@ export function replicaFailoverRpoSeconds(lagThresholdSeconds: number): number {
   return lagThresholdSeconds + CLOUDWATCH_DELAY_SECONDS + CLOUDWATCH_PERIOD_SECONDS;
 }
 
+
 /**
  * The CloudWatch exporter's config: RDS replica lag (the in-region replica, and on a standby its
  * own database, the cross-region replica DatabaseReplicationUnhealthy watches), AWS Backup job
- * outcomes, Amazon MQ queues.
+ * outcomes, Amazon MQ queues, and the outcome of this environment's frontend deployments (the
+ * `Environment` dimension deploy-frontend.yml sends: its `environment` input, the environment's
+ * name and GitHub environment).
  */
-export function cloudwatchExporterConfig(region: string, dbIdentifier: string, replicaIdentifiers: readonly string[], brokerName: string): string {
+export function cloudwatchExporterConfig(region: string, environment: string, dbIdentifier: string, replicaIdentifiers: readonly string[], brokerName: string): string {
+  const signal = FRONTEND_DEPLOY_SIGNAL;
   const metrics = [
     ...(replicaIdentifiers.length > 0
       ? [{ aws_namespace: "AWS/RDS", aws_metric_name: "ReplicaLag", aws_dimensions: ["DBInstanceIdentifier"], aws_dimension_select: { DBInstanceIdentifier: [...replicaIdentifiers] }, aws_statistics: ["Maximum"] }]
@@ -392,6 +386,18 @@ export function cloudwatchExporterConfig(region: string, dbIdentifier: string, r
       range_seconds: 86400,
     })),
     { aws_namespace: "AWS/AmazonMQ", aws_metric_name: "MessageCount", aws_dimensions: ["Broker", "VirtualHost", "Queue"], aws_dimension_select: { Broker: [brokerName] }, aws_statistics: ["Maximum"] },
+    {
+      aws_namespace: signal.namespace,
+      aws_metric_name: signal.metricName,
+      aws_dimensions: [signal.dimension],
+      aws_dimension_select: { [signal.dimension]: [environment] },
+      aws_statistics: [signal.statistic],
+      period_seconds: FRONTEND_DEPLOY_QUERY.periodSeconds,
+      range_seconds: FRONTEND_DEPLOY_QUERY.rangeSeconds,
+      delay_seconds: FRONTEND_DEPLOY_QUERY.delaySeconds,
+      use_get_metric_data: true,
+      set_timestamp: false,
+    },
   ];
   return JSON.stringify({ region, period_seconds: CLOUDWATCH_PERIOD_SECONDS, delay_seconds: CLOUDWATCH_DELAY_SECONDS, metrics });
 }

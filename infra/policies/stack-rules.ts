@@ -9,7 +9,16 @@
  * cluster stack names a role of the AWS stack.
  */
 import { isDeepStrictEqual } from "node:util";
-import { CLOUDFRONT_CERTIFICATE_REGION, CLOUDFRONT_MINIMUM_PROTOCOL, COMPLIANCE_GRACE_DAYS, CURRENT_VAULT_EVENTS, NODE_METADATA_OPTIONS } from "../settings.js";
+import {
+  CLOUDFRONT_CERTIFICATE_REGION,
+  CLOUDFRONT_MINIMUM_PROTOCOL,
+  COMPLIANCE_GRACE_DAYS,
+  CURRENT_VAULT_EVENTS,
+  GITHUB_OIDC_AUDIENCE,
+  GITHUB_OIDC_HOST,
+  NODE_METADATA_OPTIONS,
+  READ_ONLY_POLICY,
+} from "../settings.js";
 import { LBC_IAM_POLICY } from "../lbc-iam-policy.js";
 import { IRSA_ANNOTATION, IRSA_SERVICE_ACCOUNTS, serviceAccountSubject } from "../service-accounts.js";
 import type { ServiceAccountRef } from "../service-accounts.js";
@@ -129,6 +138,55 @@ export const clusterDeployPath: StackPolicy = {
       const entries = ofType(rs, "aws:eks/accessEntry:AccessEntry").filter((e) => refersTo(e, "clusterName", c, [String(c.args["name"] ?? "")]));
       const policies = ofType(rs, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation").filter((a) => refersTo(a, "clusterName", c, [String(c.args["name"] ?? "")]));
       if (entries.length === 0 || policies.length === 0) out.push(`${c.name}: no EKS access entry with an access policy for the deploy role`);
+    }
+    return out;
+  },
+};
+
+/** A GitHub OIDC subject of one repository and one environment, branch or its pull requests; no wildcard. */
+const GITHUB_SUBJECT_RE = /^repo:[^:*/]+\/[^:*/]+:(environment:[^*]+|ref:refs\/heads\/[^*]+|pull_request)$/;
+/** Actions a pull-request role may be allowed: reads, and decrypting the stack's config. */
+const READ_ACTION_RE = /^[a-z0-9-]+:(Get|List|Describe)[A-Za-z]*$|^kms:Decrypt$/;
+
+/** The GitHub OIDC trust statements of a role (Federated principal on GitHub's issuer). */
+function githubTrust(role: PolicyResource): Statement[] {
+  return statementsOf(role.args["assumeRolePolicy"]).filter(
+    (s) => s.Effect === "Allow" && s.Action.includes("sts:AssumeRoleWithWebIdentity") && isObj(s.Principal) && String(s.Principal["Federated"] ?? "").includes(GITHUB_OIDC_HOST),
+  );
+}
+
+/**
+ * Issue 12: GitHub Actions roles trust one subject each, exactly, for AWS's audience; a role that
+ * pull requests can assume (code of any branch runs as it) is read-only.
+ */
+export const githubOidcTrustScoped: StackPolicy = {
+  name: "github-oidc-trust-scoped",
+  description:
+    `Every role trusting GitHub's OIDC issuer requires StringEquals ${GITHUB_OIDC_HOST}:aud = ${GITHUB_OIDC_AUDIENCE} and StringEquals ${GITHUB_OIDC_HOST}:sub = one repository's environment, branch or pull_request (no wildcard, no StringLike); a role trusting pull_request is allowed reads only (Get/List/Describe, kms:Decrypt) and has no managed policy but ${READ_ONLY_POLICY}.`,
+  validateStack: (rs) => {
+    const out: string[] = [];
+    for (const role of ofType(rs, "aws:iam/role:Role")) {
+      const name = roleName(role);
+      const trust = githubTrust(role);
+      let pullRequests = false;
+      for (const s of trust) {
+        const eq = isObj(s.Condition?.["StringEquals"]) ? (s.Condition["StringEquals"] as Obj) : {};
+        const like = isObj(s.Condition?.["StringLike"]) ? (s.Condition["StringLike"] as Obj) : {};
+        if (eq[`${GITHUB_OIDC_HOST}:aud`] !== GITHUB_OIDC_AUDIENCE) out.push(`${name}: trusts GitHub's OIDC tokens without StringEquals ${GITHUB_OIDC_HOST}:aud = ${GITHUB_OIDC_AUDIENCE}`);
+        const sub = eq[`${GITHUB_OIDC_HOST}:sub`];
+        if (typeof sub !== "string" || !GITHUB_SUBJECT_RE.test(sub)) out.push(`${name}: trusts GitHub's OIDC tokens without StringEquals ${GITHUB_OIDC_HOST}:sub = one repository's environment, branch or pull_request (it has ${JSON.stringify(sub ?? null)}): any workflow of any repository could assume it`);
+        if (`${GITHUB_OIDC_HOST}:sub` in like) out.push(`${name}: matches ${GITHUB_OIDC_HOST}:sub with StringLike: name one subject`);
+        if (typeof sub === "string" && sub.endsWith(":pull_request")) pullRequests = true;
+      }
+      if (!pullRequests) continue;
+      const ownPolicies = permissionPolicies(rs).filter(({ resource }) => resource.type === "aws:iam/rolePolicy:RolePolicy" && refersTo(resource, "role", role));
+      for (const { resource, statements } of ownPolicies) {
+        const writes = statements.filter((s) => s.Effect === "Allow").flatMap((s) => s.Action.filter((a) => !READ_ACTION_RE.test(a)));
+        if (writes.length > 0) out.push(`${name}: pull requests can assume it, but ${resource.name} allows ${writes.join(", ")}: code of any branch would run with them`);
+      }
+      for (const a of ofType(rs, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => refersTo(a, "role", role))) {
+        if (a.args["policyArn"] !== READ_ONLY_POLICY) out.push(`${name}: pull requests can assume it, but it has the managed policy ${String(a.args["policyArn"])}`);
+      }
     }
     return out;
   },
@@ -548,6 +606,7 @@ export const replicaLagScraped: StackPolicy = {
 /** Stack policies of the pack, run over each project's stack. */
 export const STACK_POLICIES: readonly StackPolicy[] = [
   clusterDeployPath,
+  githubOidcTrustScoped,
   irsaTrustMatchesServiceAccount,
   rdsRestoreLeastPrivilege,
   dumpBucketReplicated,

@@ -19,7 +19,7 @@ import { ENVIRONMENTS, environment, environments, type EnvironmentName } from ".
 import { METRICS_PORT, PRODUCT_NAMESPACE, WORKLOADS } from "../../model/workloads.js";
 import { REPO_ROOT } from "./dockerfile.js";
 import { planResources } from "./plan-containers.js";
-import { renderPlan } from "../../infra/plan.js";
+import { PLAN_FILES, renderPlan } from "../../infra/plan.js";
 import { cleanupStepDirs, findStep, loadWorkflow, needsOf, runScript, runStep, transitiveNeeds, workflowFiles, type Job, type Workflow } from "./workflows.js";
 
 /**
@@ -47,11 +47,10 @@ const INFRA_CONTRACT = {
   alertmanager: { namespace: "monitoring", service: "kube-prometheus-stack-alertmanager", port: 9093 },
   /** The argo-rollouts chart infra installs (CHARTS.argoRollouts) and its appVersion, the kubectl plugin's version. */
   argoRollouts: { chart: "argo-rollouts", chartVersion: "2.40.1", appVersion: "v1.8.3" },
-  /**
-   * Not in the contract yet (the lead's decision, see the closing note): the read-only role
-   * pull-request previews assume, trusting `repo:<repository>:pull_request`.
-   */
+  /** The read-only role pull-request previews assume, trusting `repo:<repository>:pull_request`. */
   previewRole: (env: string) => `${env}-preview`,
+  /** The role the frontend's repository deploys as, trusting its GitHub environment of the stack. */
+  deployFrontendRole: (env: string) => `${env}-deploy-frontend`,
 } as const;
 
 /** Scripts another branch adds (wip/platform: the whole-platform e2e suite). Remove an entry once it is in package.json. */
@@ -266,7 +265,10 @@ describe("deploy-frontend.yml", () => {
   it("is reusable (workflow_call) and takes the build, the bucket and the distribution from the frontend's repository", () => {
     expect(Object.keys(frontend().doc.on)).toEqual(["workflow_call"]);
     const inputs = frontend().doc.on.workflow_call.inputs as Record<string, { required?: boolean }>;
-    for (const k of ["environment", "version", "aws-region", "role-to-assume", "bucket", "distribution-id"]) expect(inputs[k]?.required, k).toBe(true);
+    for (const k of ["environment", "version", "aws-region", "aws-account-id", "bucket", "distribution-id"]) expect(inputs[k]?.required, k).toBe(true);
+    // The role is the environment's own frontend deploy role, never one the caller names.
+    expect(inputs["role-to-assume"]).toBeUndefined();
+    expect(findStep(job(), "aws").with?.["role-to-assume"]).toBe(`arn:aws:iam::\${{ inputs.aws-account-id }}:role/${INFRA_CONTRACT.deployFrontendRole("${{ inputs.environment }}")}`);
     expect(job().concurrency).toEqual({ group: "deploy-frontend-${{ inputs.environment }}", "cancel-in-progress": false });
     expect(findStep(job(), "the build").with).toMatchObject({ name: "${{ inputs.artifact-name }}", path: "build" });
   });
@@ -310,6 +312,34 @@ describe("deploy-frontend.yml", () => {
     const s = FRONTEND_DEPLOY_SIGNAL;
     expect(r.calls).toEqual([`aws cloudwatch put-metric-data --namespace ${s.namespace} --metric-name ${s.metricName} --dimensions ${s.dimension}=prod --unit ${s.unit} --value ${value}`]);
   });
+
+  it("reports the signal exactly as FRONTEND_DEPLOY_SIGNAL declares it, for an environment whose CloudWatch exporter selects it", async () => {
+    const report = findStep(job(), "report the outcome to monitoring");
+    const s = FRONTEND_DEPLOY_SIGNAL;
+    // The command as written: the namespace, metric and dimension names, the unit.
+    const line = /aws cloudwatch put-metric-data ((?:\\\n|[^\n])*)/.exec(report.run ?? "")?.[1]?.replace(/\\\n\s*/g, " ") ?? "";
+    const flag = (name: string) => new RegExp(`--${name} ("[^"]*"|\\S+)`).exec(line)?.[1]?.replace(/^"|"$/g, "");
+    expect(flag("namespace")).toBe(s.namespace);
+    expect(flag("metric-name")).toBe(s.metricName);
+    expect(flag("unit")).toBe(s.unit);
+    expect(flag("dimensions")).toBe(`${s.dimension}=$ENVIRONMENT`);
+    // The value it sends is the job's GitHub environment (the one the frontend deploy role trusts) ...
+    expect(report.env?.["ENVIRONMENT"]).toBe("${{ inputs.environment }}");
+    expect(job().environment).toBe("${{ inputs.environment }}");
+    for (const env of ENVIRONMENTS) {
+      const r = runStep(report, { context: { ...context, "inputs.environment": env, "job.status": "failure" }, fakes: { aws: "" } });
+      expect(r.code, r.stderr).toBe(0);
+      const sent = new RegExp(`--dimensions ${s.dimension}=(\\S+)`).exec(r.calls[0] ?? "")?.[1];
+      // ... and that environment's exporter reads exactly that value.
+      const release = planResources(await renderPlan(env)).find((x) => x.type === "kubernetes:helm.sh/v3:Release" && x.args?.chart === "prometheus-cloudwatch-exporter");
+      const metrics = JSON.parse(String(release!.args.values.config)).metrics as { aws_namespace: string; aws_metric_name: string; aws_dimensions: string[]; aws_dimension_select: Record<string, string[]>; aws_statistics: string[] }[];
+      const rule = metrics.find((m) => m.aws_namespace === s.namespace && m.aws_metric_name === s.metricName);
+      expect(rule, `${env}: the exporter does not read ${s.namespace} ${s.metricName}`).toBeDefined();
+      expect(rule!.aws_dimensions).toEqual([s.dimension]);
+      expect(rule!.aws_statistics).toEqual([s.statistic]);
+      expect(rule!.aws_dimension_select[s.dimension], env).toEqual([sent]);
+    }
+  }, 120_000);
 });
 
 describe("ci.yml", () => {
@@ -331,7 +361,7 @@ describe("ci.yml", () => {
 
   it("synthesizes and previews every environment of the model", () => {
     expect(ci().doc.jobs["synth"]!.strategy!.matrix.environment).toEqual([...ENVIRONMENTS]);
-    for (const id of ["preview", "preview-cluster"]) {
+    for (const id of ["preview"]) {
       const include = ci().doc.jobs[id]!.strategy!.matrix.include as { stack: string; account_secret: string }[];
       expect(include.map((m) => m.stack), id).toEqual([...ENVIRONMENTS]);
       // A standby runs in its primary's account.
@@ -342,8 +372,8 @@ describe("ci.yml", () => {
     }
   });
 
-  it("comments each stack's pulumi preview of both projects on the pull request, for branches of this repository", () => {
-    for (const [id, dir] of [["preview", INFRA_CONTRACT.awsProjectDir], ["preview-cluster", INFRA_CONTRACT.clusterProjectDir]] as const) {
+  it("comments each stack's pulumi preview of the AWS project on the pull request, for branches of this repository", () => {
+    for (const [id, dir] of [["preview", INFRA_CONTRACT.awsProjectDir]] as const) {
       const job = ci().doc.jobs[id]!;
       expect(job.if).toBe("github.event_name == 'pull_request' && github.event.pull_request.head.repo.full_name == github.repository");
       const preview = (job.steps ?? []).find((s) => s.uses?.startsWith("pulumi/actions@"))!;
@@ -351,8 +381,22 @@ describe("ci.yml", () => {
       const creds = (job.steps ?? []).find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))!;
       expect(creds.with?.["role-to-assume"]).toBe(`arn:aws:iam::\${{ secrets[matrix.account_secret] }}:role/${INFRA_CONTRACT.previewRole("${{ matrix.stack }}")}`);
     }
-    expect(ci().doc.jobs["preview-cluster"]!["runs-on"]).toBe(INFRA_CONTRACT.runnerLabel("${{ matrix.stack }}"));
+    expect(ci().doc.jobs["preview"]!["runs-on"]).toBe("ubuntu-latest");
     expect(ci().doc.env?.["PULUMI_BACKEND_URL"]).toBe(INFRA_CONTRACT.stateBackend);
+  });
+
+  it("previews no cluster project on pull requests: a Kubernetes preview needs write access, which no branch gets", () => {
+    // Server-side apply previews are dry-run PATCH requests, authorized like real writes.
+    const jobs = Object.entries(ci().doc.jobs);
+    for (const [id, job] of jobs) {
+      const previews = (job.steps ?? []).filter((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.["command"] === "preview");
+      for (const p of previews) expect(p.with?.["work-dir"], id).not.toBe(INFRA_CONTRACT.clusterProjectDir);
+      expect(String(job["runs-on"]), `${id} runs pull-request code on the deploy runner`).not.toMatch(/^codebuild-/);
+    }
+    // What reviewers read instead: the rendered cluster plan in the synth artifact.
+    const upload = (ci().doc.jobs["synth"]!.steps ?? []).find((s) => s.uses?.startsWith("actions/upload-artifact@"))!;
+    expect(upload.with?.["path"]).toBe("out/${{ matrix.environment }}");
+    expect(ci().text).toContain(PLAN_FILES["platform-cluster"]);
   });
 
   it("installs every Debian package .ci/run installs in the jobs that run the tests", () => {

@@ -52,6 +52,15 @@ describe("config validation names the bad key", () => {
     expect(err.message).toMatch(/overlaps the maintenance window/);
   });
 
+  it.each([
+    ["missing", (d: Raw) => delete d["frontendRepository"], /platform:deploy\.frontendRepository: /],
+    ["not owner/name", (d: Raw) => (d["frontendRepository"] = "product-frontend"), /platform:deploy\.frontendRepository: must be a GitHub repository owner\/name/],
+    ["this repository", (d: Raw) => (d["frontendRepository"] = String(d["repository"]).toUpperCase()), /platform:deploy\.frontendRepository: is platform:deploy\.repository/],
+  ])("rejects a frontend repository that is %s", async (_what, edit, message) => {
+    const raw = await edited("staging", (r) => edit(r["deploy"] as Raw));
+    expect(errorOf(() => parseStackConfig("staging", raw)).message).toMatch(message);
+  });
+
   it("rejects retention under 30 days", async () => {
     const raw = await edited("dev", (r) => {
       (r["rds"] as Raw)["backupRetentionDays"] = 7;

@@ -10,6 +10,8 @@ import { LBC_IAM_POLICY } from "../../infra/lbc-iam-policy.js";
 import { IRSA_SERVICE_ACCOUNTS, serviceAccountSubject } from "../../infra/service-accounts.js";
 import { CURRENT_VAULT_EVENTS, NLB_TLS_POLICY, OPS_TMP_SIZE_LIMIT } from "../../infra/settings.js";
 import { REDACTED } from "../../infra/testing/mocks.js";
+import { PREVIEW_DENIED_READS, READ_ONLY_POLICY } from "../../infra/deploy.js";
+import { FRONTEND_DEPLOY_SIGNAL } from "../../model/delivery.js";
 import { STACKS } from "../../infra/testing/stacks.js";
 import type { StackName } from "../../infra/testing/stacks.js";
 import { DATABASE_ROLES } from "../../model/database-roles.js";
@@ -60,18 +62,20 @@ describe.each(STACKS)("stack %s", (stack) => {
       expect(runnerPolicy.filter((a: string) => /^(eks|s3|kms|iam|rds):/.test(a))).toEqual([]);
     });
 
-    it("lets GitHub Actions in through OIDC only: three roles per environment, each trusting the repository and its environment or branch", () => {
+    it("lets GitHub Actions in through OIDC only: five roles per environment, each trusting its repository and its environment, branch or pull requests", () => {
       expect(ofType(stack, "aws:iam/user:User")).toEqual([]);
       expect(ofType(stack, "aws:iam/accessKey:AccessKey")).toEqual([]);
       const providers = ofType(stack, "aws:iam/openIdConnectProvider:OpenIdConnectProvider").map((r) => r.args["url"]);
       expect(providers.includes("https://token.actions.githubusercontent.com")).toBe(get(stack).config.deploy.oidcProvider === "create");
       const roles = get(stack).aws.outputs["githubDeployRoles"] as Any;
-      expect(Object.keys(roles).sort()).toEqual(["aws", "cluster", "images"]);
+      expect(Object.keys(roles).sort()).toEqual(["aws", "cluster", "frontend", "images", "preview"]);
       const trust = (suffix: string) => json(roleNamed(stack, suffix).args["assumeRolePolicy"]).Statement[0];
       for (const [suffix, sub] of [
         ["deploy-aws", `repo:acme/product-platform:environment:${stack}`],
         ["deploy-cluster", `repo:acme/product-platform:environment:${stack}`],
         ["push-images", "repo:acme/product-platform:ref:refs/heads/main"],
+        ["preview", "repo:acme/product-platform:pull_request"],
+        ["deploy-frontend", `repo:acme/product-frontend:environment:${stack}`],
       ] as const) {
         const t = trust(suffix);
         expect(t.Principal.Federated).toMatch(/:oidc-provider\/token\.actions\.githubusercontent\.com$/);
@@ -95,6 +99,38 @@ describe.each(STACKS)("stack %s", (stack) => {
       for (const r of bySid("OwnStackState").Resource as string[]) expect(r).toMatch(new RegExp(`platform-cluster/${stack}[./]`));
       expect(bySid("ApiFailoverRecord").Condition).toEqual({ "ForAllValues:StringEquals": { "route53:ChangeResourceRecordSetsNormalizedRecordNames": [get(stack).config.dns.apiHostname] } });
       expect(bySid("StackSecrets").Condition).toEqual({ "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/pulumi-secrets" } });
+    });
+
+    it("gives the preview role read-only access: no write, no object beyond its stack's state, no secret values or logs, no cluster access", () => {
+      const preview = `${stack}-preview`;
+      const attached = ofType(stack, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => a.args["role"] === preview).map((a) => a.args["policyArn"]);
+      expect(attached).toEqual([READ_ONLY_POLICY]);
+      const statements = inlinePolicyOf(stack, preview).Statement as Any[];
+      const allowed = statements.filter((s) => s.Effect === "Allow").flatMap((s) => s.Action as string[]);
+      expect(allowed.sort()).toEqual(["kms:Decrypt", "kms:DescribeKey", "s3:GetObject", "s3:ListBucket"]);
+      const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
+      const state = "arn:aws:s3:::acme-platform-pulumi-state/.pulumi";
+      const stacks = [stack, ...(get(stack).env.primary ? [get(stack).env.primary!] : [])];
+      expect(bySid("ReadStackState").Resource).toEqual([`${state}/meta.yaml`, ...stacks.map((s) => `${state}/stacks/platform/${s}.json*`)]);
+      expect(bySid("NoObjectOutsideTheState")).toMatchObject({ Effect: "Deny", NotResource: bySid("ReadStackState").Resource });
+      expect(bySid("NoObjectOutsideTheState").Action).toContain("s3:GetObject");
+      expect(bySid("NoDataReads")).toMatchObject({ Effect: "Deny", Action: [...PREVIEW_DENIED_READS], Resource: "*" });
+      expect(bySid("StackSecrets").Condition).toEqual({ "ForAnyValue:StringEquals": { "kms:ResourceAliases": get(stack).config.deploy.secretsKeyAlias } });
+      const principals = ofType(stack, "aws:eks/accessEntry:AccessEntry").map((e) => String(e.args["principalArn"]));
+      expect(principals.some((p) => p.endsWith(`:role/${preview}`))).toBe(false);
+    });
+
+    it("lets the frontend deploy role do exactly what deploy-frontend.yml does, on this environment's site only", () => {
+      const statements = inlinePolicyOf(stack, `${stack}-deploy-frontend`).Statement as Any[];
+      const outputs = get(stack).aws.outputs;
+      const bucketArn = `arn:aws:s3:::${String(outputs["frontendBucket"])}`;
+      expect(statements.map((s) => ({ Effect: s.Effect, Action: s.Action, Resource: s.Resource, Condition: s.Condition }))).toEqual([
+        { Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], Resource: [`${bucketArn}/*`], Condition: undefined },
+        { Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn], Condition: undefined },
+        { Effect: "Allow", Action: ["cloudfront:CreateInvalidation", "cloudfront:GetInvalidation"], Resource: [expect.stringMatching(new RegExp(`^arn:aws:cloudfront:.*:distribution/${one(stack, "aws:cloudfront/distribution:Distribution").name}$`))], Condition: undefined },
+        { Effect: "Allow", Action: ["cloudwatch:PutMetricData"], Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": FRONTEND_DEPLOY_SIGNAL.namespace } } },
+      ]);
+      expect(get(stack).aws.outputs["frontendDeployRole"]).toBe(`arn:aws:iam::111122223333:role/${stack}-deploy-frontend`);
     });
 
     it("exports everything the cluster stack reads, the secret outputs as secrets", () => {

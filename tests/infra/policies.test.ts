@@ -30,6 +30,7 @@ import {
   cniPolicyOnIrsa,
   databaseRolePerComponent,
   dumpBucketReplicated,
+  githubOidcTrustScoped,
   irsaTrustMatchesServiceAccount,
   loadBalancerControllerPolicy,
   nodesRequireImdsv2,
@@ -42,6 +43,7 @@ import {
 } from "../../infra/policies/stack-rules.js";
 import type { StackPolicy } from "../../infra/policies/stack-rules.js";
 import { LBC_IAM_POLICY } from "../../infra/lbc-iam-policy.js";
+import { GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, READ_ONLY_POLICY } from "../../infra/settings.js";
 import { OPS_COMMANDS } from "../../ops/commands.js";
 
 
@@ -260,7 +262,42 @@ const distribution = (viewerCertificate: Record<string, unknown>, aliases: strin
 const certIn = (providerName: string) => res("aws:acm/certificate:Certificate", "frontend-cert", { domainName: "app.example" }, { provider: providerName });
 const aliasRecord = res("aws:route53/record:Record", "frontend-a", { name: "app.example", type: "A", aliases: [{ name: "d.cloudfront.net" }] });
 
+/** A GitHub Actions role with the given trust conditions. */
+const ghRole = (name: string, condition: Record<string, Record<string, string>>) =>
+  res("aws:iam/role:Role", name, {
+    name,
+    assumeRolePolicy: JSON.stringify({
+      Statement: [{ Effect: "Allow", Principal: { Federated: `arn:aws:iam::111122223333:oidc-provider/${GITHUB_OIDC_HOST}` }, Action: "sts:AssumeRoleWithWebIdentity", Condition: condition }],
+    }),
+  });
+const ghTrust = (sub: string) => ({ StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: GITHUB_OIDC_AUDIENCE, [`${GITHUB_OIDC_HOST}:sub`]: sub } });
+const attach = (roleName: string, policyArn: string) => res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", `${roleName}-${policyArn.split("/").pop()}`, { role: roleName, policyArn });
+const previewOk = [
+  ghRole("dev-preview", ghTrust("repo:acme/product-platform:pull_request")),
+  attach("dev-preview", READ_ONLY_POLICY),
+  policyOf("dev-preview-inline", "dev-preview", [
+    { Effect: "Allow", Action: ["s3:GetObject", "s3:ListBucket", "kms:Decrypt", "kms:DescribeKey"], Resource: "*" },
+    { Effect: "Deny", Action: ["s3:GetObject"], NotResource: ["arn:aws:s3:::state/*"] },
+  ]),
+];
+
 const stackCases: [StackPolicy, PolicyResource[], PolicyResource[]][] = [
+  // GitHub roles: one exact subject and the audience ...
+  [githubOidcTrustScoped, [ghRole("dev-deploy-aws", ghTrust("repo:acme/product-platform:environment:dev"))], [ghRole("dev-deploy-aws", { StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: GITHUB_OIDC_AUDIENCE } })]],
+  [githubOidcTrustScoped, [ghRole("dev-push-images", ghTrust("repo:acme/product-platform:ref:refs/heads/main"))], [ghRole("dev-push-images", ghTrust("repo:acme/product-platform:ref:refs/heads/*"))]],
+  [
+    githubOidcTrustScoped,
+    [ghRole("dev-deploy-frontend", ghTrust("repo:acme/product-frontend:environment:dev"))],
+    [ghRole("dev-deploy-frontend", { StringEquals: { [`${GITHUB_OIDC_HOST}:sub`]: "repo:acme/product-frontend:environment:dev" } })],
+  ],
+  [
+    githubOidcTrustScoped,
+    [ghRole("dev-deploy-frontend", ghTrust("repo:acme/product-frontend:environment:dev"))],
+    [ghRole("dev-deploy-frontend", { ...ghTrust("repo:acme/product-frontend:environment:dev"), StringLike: { [`${GITHUB_OIDC_HOST}:sub`]: "repo:acme/*" } })],
+  ],
+  // ... and a pull-request role that reads only.
+  [githubOidcTrustScoped, previewOk, [...previewOk, policyOf("dev-preview-more", "dev-preview", [{ Effect: "Allow", Action: ["s3:PutObject"], Resource: "*" }])]],
+  [githubOidcTrustScoped, previewOk, [...previewOk, attach("dev-preview", "arn:aws:iam::aws:policy/PowerUserAccess")]],
   [clusterDeployPath, deployPathOk, [cluster({ endpointPublicAccess: false }, "prod"), res("kubernetes:core/v1:Namespace", "ns", { kind: "Namespace" })]],
   [clusterDeployPath, deployPathOk, deployPathOk.filter((r) => r.type !== "aws:codebuild/webhook:Webhook")],
   [

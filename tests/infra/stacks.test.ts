@@ -17,11 +17,12 @@ import { ENVIRONMENT_POLICIES, stackViolations } from "../../infra/policies/stac
 import { REDACTED } from "../../infra/testing/mocks.js";
 import { STACKS, loadEnvironmentModel } from "../../infra/testing/stacks.js";
 import { JOB_TYPES } from "../../services/jobs/types.js";
-import { EXPORTER_METRICS, probeSuccess, rolloutInfo, rolloutInfoReplicasAvailable, rolloutInfoReplicasDesired } from "../../services/metrics-exporters.js";
+import { EXPORTER_METRICS, frontendDeploymentFailedMaximum, probeSuccess, rolloutInfo, rolloutInfoReplicasAvailable, rolloutInfoReplicasDesired } from "../../services/metrics-exporters.js";
 import { API_SCRAPE_JOB, BLACKBOX_JOB, METRICS_PORT, PRODUCT_NAMESPACE, SCHEDULER_SCRAPE_JOB, WORKER_SCRAPE_JOB } from "../../model/workloads.js";
 import type { EnvironmentModel } from "../../model/environments.js";
 import { THRESHOLDS } from "../../alerts/thresholds.js";
-import { cloudwatchPrometheusName } from "../../infra/cluster/monitoring.js";
+import { cloudwatchLabelName, cloudwatchPrometheusName } from "../../model/cloudwatch.js";
+import { FRONTEND_DEPLOY_QUERY, FRONTEND_DEPLOY_SIGNAL } from "../../model/delivery.js";
 import { renderedEnvironments } from "./rendered.js";
 import type { Any } from "./rendered.js";
 
@@ -440,9 +441,29 @@ describe("per-environment sizing", () => {
   it("prod: the CloudWatch exporter produces every CloudWatch metric the catalog declares", () => {
     const cw = JSON.parse((one("prod", "kubernetes:helm.sh/v3:Release", "cloudwatch-exporter").args["values"] as Any).config);
     const produced = new Set(cw.metrics.flatMap((m: Any) => m.aws_statistics.map((st: string) => cloudwatchPrometheusName(m.aws_namespace, m.aws_metric_name, st))));
-    const declared = EXPORTER_METRICS.filter((m) => m.source === "cloudwatch-exporter").map((m) => m.name);
+    const declared = EXPORTER_METRICS.filter((m) => m.source === "cloudwatch-exporter");
     expect(declared.length).toBeGreaterThan(3);
-    for (const name of declared) expect(produced, name).toContain(name);
+    expect(declared).toContain(frontendDeploymentFailedMaximum);
+    for (const { name } of declared) expect(produced, name).toContain(name);
+    // Each declared label is a dimension the exporter fans out over, named as the exporter names it.
+    for (const m of declared) {
+      const rules = cw.metrics.filter((r: Any) => r.aws_statistics.some((st: string) => cloudwatchPrometheusName(r.aws_namespace, r.aws_metric_name, st) === m.name));
+      for (const r of rules) expect(r.aws_dimensions.map((d: string) => cloudwatchLabelName(d)), m.name).toEqual(expect.arrayContaining([...m.labelNames]));
+    }
+  });
+
+  it.each(STACKS)("%s: the CloudWatch exporter keeps the last frontend deployment's outcome, of this environment only, at scrape time", (stack) => {
+    const cw = JSON.parse((one(stack, "kubernetes:helm.sh/v3:Release", "cloudwatch-exporter").args["values"] as Any).config);
+    const s = FRONTEND_DEPLOY_SIGNAL;
+    const rule = cw.metrics.find((m: Any) => m.aws_namespace === s.namespace && m.aws_metric_name === s.metricName);
+    expect(rule).toMatchObject({ aws_dimensions: [s.dimension], aws_dimension_select: { [s.dimension]: [stack] }, aws_statistics: [s.statistic], set_timestamp: false, use_get_metric_data: true });
+    expect(rule).toMatchObject({ period_seconds: FRONTEND_DEPLOY_QUERY.periodSeconds, range_seconds: FRONTEND_DEPLOY_QUERY.rangeSeconds, delay_seconds: FRONTEND_DEPLOY_QUERY.delaySeconds });
+    // Longer than a week of no deployments; no longer than CloudWatch lists the metric (two weeks) and keeps one-minute data (15 days).
+    expect(rule.range_seconds).toBeGreaterThanOrEqual(7 * 86400);
+    expect(rule.range_seconds).toBeLessThanOrEqual(14 * 86400);
+    expect(rule.period_seconds).toBe(60);
+    // The rule reads the same environment label the exporter sets.
+    expect(selectorsIn(ruleExprs(get(stack).env), frontendDeploymentFailedMaximum.name)).toEqual([{ environment: stack }]);
   });
 
   it("keeps the RPO of the config, the alerts and the dump schedule consistent", () => {

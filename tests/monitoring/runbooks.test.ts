@@ -39,6 +39,20 @@ describe("alert runbooks", () => {
     }
   });
 
+  it.each([...ENVIRONMENTS])("%s: FrontendDeploymentFailed tells its three causes apart by label and says how to recover a failed frontend deployment", async (name) => {
+    const md = await readFile(join(RUNBOOK_DIR, name, "frontenddeploymentfailed.md"), "utf8");
+    const what = md.split("## What is happening")[1]!.split(/^## /m)[0]!;
+    const examples = alertDefinitions(environment(name)).find((d) => d.name === "FrontendDeploymentFailed")!.examples;
+    // Every label set the rule's examples fire with (other than input-missing ones) is a cause the page names.
+    const causeLabels = new Set(examples.filter((e) => !e.missingInput).flatMap((e) => e.fires.flatMap((f) => Object.keys(f.labels ?? {}))));
+    expect([...causeLabels].sort()).toEqual(["environment", "instance", "name", "namespace"]);
+    for (const label of causeLabels) expect(what, label).toContain(`\`${label}\``);
+    const mitigation = md.split("## Mitigation")[1]!.split(/^## /m)[0]!;
+    expect(mitigation).toContain(environment(name).config.deploy.frontendRepository);
+    expect(mitigation).toMatch(/re-run the failed jobs/);
+    expect(mitigation).toMatch(/redeploy the previous good build/);
+  });
+
   it("the committed files are exactly what the alert definitions render (regenerate with npx tsx runbooks/generate.ts)", async () => {
     for (const [file, content] of renderRunbookTree()) expect(await readFile(join(RUNBOOK_DIR, file), "utf8"), file).toBe(content);
   });
