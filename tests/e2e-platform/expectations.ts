@@ -27,9 +27,15 @@ export function expectedIncidents(env: EnvironmentModel, alertnames: Iterable<st
   return keys.size;
 }
 
-/** The alert names a PagerDuty event speaks of (summary and details), matched against every rule. */
+/**
+ * The alert names a PagerDuty event is about, matched against every rule: its summary (the
+ * incident's firing alerts; in a resolve, the resolved ones) and the `alerts` detail (the firing
+ * ones). Not Alertmanager's own `resolved` detail: a trigger of a still-open incident lists the
+ * alerts that resolved in it meanwhile, which the event is not about.
+ */
 export function alertnamesOf(env: EnvironmentModel, page: ReceivedPage): string[] {
-  const text = JSON.stringify([page.body.payload?.summary, page.body.payload?.custom_details]);
+  const details = page.body.payload?.custom_details as Record<string, unknown> | undefined;
+  const text = JSON.stringify([page.body.payload?.summary, details?.["alerts"]]);
   const names = [...new Set(alertDefinitions(env).map((d) => d.name))];
   return names.filter((n) => new RegExp(`\\b${n}\\b`).test(text));
 }
