@@ -12,7 +12,7 @@ export interface ChaosOptions {
   readonly settleTimeoutMs: number;
 }
 
-export const CHAOS_DEFAULTS = { imports: 10_000, rate: 10, settleTimeoutS: 600 } as const;
+export const CHAOS_DEFAULTS = { imports: 10_000, rate: 10, settleTimeoutS: 3600 } as const;
 
 export const CHAOS_USAGE = `usage: npm run chaos -- [--imports N] [--seed N] [--rate N] [--settle-timeout S]
   --imports N          imports sent through the API, one source URL each (default ${CHAOS_DEFAULTS.imports})
