@@ -10,13 +10,13 @@ import { failed, summaryLine } from "../../scripts/chaos/checks.js";
 import { FAULT_COUNTS, FAULT_KINDS } from "../../scripts/chaos/faults.js";
 import { ChaosRun, type ChaosReport } from "../../scripts/chaos/run.js";
 
-const IMPORTS = 500;
+const IMPORTS = 400;
 let run: ChaosRun | undefined;
 let report: ChaosReport | undefined;
 
 beforeAll(async () => {
   killGroupsOnSignals();
-  run = await ChaosRun.start({ imports: IMPORTS, rate: 12, seed: 20261203, settleTimeoutMs: 120_000, log: (l) => console.log(l) });
+  run = await ChaosRun.start({ imports: IMPORTS, rate: 10, seed: 20261203, settleTimeoutMs: 240_000, log: (l) => console.log(l) });
 });
 afterAll(async () => {
   const leftovers = await run?.stop();
