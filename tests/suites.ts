@@ -6,6 +6,7 @@
  * needs one fails there.
  */
 export const UNIT_TESTS = [
+  "tests/chaos/plan.test.ts",
   "tests/delivery/images.test.ts",
   "tests/delivery/image-commands.test.ts",
   "tests/delivery/workflows.test.ts",

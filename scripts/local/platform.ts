@@ -12,6 +12,9 @@
  *     routing pointed at the local receiver, postgres_exporter, blackbox_exporter, node_exporter
  *     and RabbitMQ's own metrics endpoint (rabbitmq_prometheus, enabled if it is not);
  *   - the local receiver (PagerDuty, Slack, SMTP, heartbeat).
+ * With `monitoring: false` (the chaos run) only the pipeline, the stand-ins and the proxies start;
+ * with `brokerProxy: true` the pipeline reaches RabbitMQ through a TCP proxy this process owns
+ * too (cutBroker/restoreBroker), so an outage never touches a broker that others share.
  * Every child is its own process group; stop() ends them all (and proves it from /proc).
  */
 import { randomBytes } from "node:crypto";
@@ -95,6 +98,7 @@ export const DEFAULT_PORTS = {
   nodeExporter: 9100,
   databaseProxy: 6432,
   clusterState: 9480,
+  brokerProxy: 5673,
 } as const;
 export type PortName = keyof typeof DEFAULT_PORTS;
 export const PORT_ENV = (name: PortName) => `PLATFORM_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_PORT`;
@@ -138,6 +142,10 @@ export interface LocalPlatformOptions {
   /** Refuse the PGlite fallback (the e2e suite needs the database proxy). */
   readonly requirePostgres?: boolean;
   readonly amqpUrl?: string;
+  /** Start Prometheus, Alertmanager, the exporters and the receiver (default true). */
+  readonly monitoring?: boolean;
+  /** The pipeline reaches RabbitMQ through a TCP proxy of this platform (cutBroker/restoreBroker). */
+  readonly brokerProxy?: boolean;
   /** Working directory (configs, logs, images); a temp dir when absent. Removed at stop if it was a temp dir. */
   readonly dir?: string;
   /** Requests per second of steady API traffic (0: none). */
@@ -246,6 +254,8 @@ export class LocalPlatform {
   traffic!: TrafficGenerator;
   /** Every pipeline process reaches Postgres through this proxy (absent on PGlite). */
   databaseProxy: TcpProxy | undefined;
+  /** With `brokerProxy`: every pipeline process reaches RabbitMQ through this proxy. */
+  brokerProxy: TcpProxy | undefined;
   /** The public edge in front of the API: the blackbox exporter probes the API through it. */
   edgeProxy!: TcpProxy;
   database!: { kind: "postgres" | "pglite"; url?: string; name?: string; created: boolean };
@@ -296,7 +306,7 @@ export class LocalPlatform {
       api: u("api"),
       edge: u("edge"),
       frontend: u("frontend"),
-      receiver: this.receiver.url,
+      receiver: this.receiver?.url ?? "",
       prometheus: u("prometheus"),
       alertmanager: u("alertmanager"),
       source: u("source"),
@@ -338,10 +348,19 @@ export class LocalPlatform {
     await mkdir(join(this.dir, "secrets"), { recursive: true });
     await this.pickPorts();
 
-    const amqpUrl = this.opts.amqpUrl ?? process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
-    const amqp = new URL(amqpUrl);
+    const amqp = new URL(this.amqpUrl);
     if (!(await reachable(amqp.hostname, Number(amqp.port || 5672)))) {
       throw new Error(`RabbitMQ is not reachable at ${amqp.host}: start it (for example \`rabbitmq-server -detached\`) or set AMQP_URL`);
+    }
+    if (this.opts.brokerProxy) {
+      this.brokerProxy = new TcpProxy(amqp.hostname, Number(amqp.port || 5672));
+      await this.brokerProxy.listen(this.ports.brokerProxy);
+    }
+    if (this.opts.monitoring === false) {
+      await this.prepareDatabase();
+      await this.startPipelineOnly();
+      this.log(`platform up (no monitoring) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return;
     }
     const [cert] = await Promise.all([selfSignedCertificate(this.dir), this.ensureRabbitmqPrometheus(), this.prepareDatabase()]);
 
@@ -406,7 +425,49 @@ export class LocalPlatform {
     this.log(`platform up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
 
+  /** The stand-ins, the edge and the pipeline processes: everything but monitoring and the receiver. */
+  private async startPipelineOnly(): Promise<void> {
+    const [site, translate, store] = await Promise.all([
+      SourceSite.start({ port: this.ports.source }),
+      LibreTranslateStandin.start({ port: this.ports.translate }),
+      StoreStandin.start({ port: this.ports.store }),
+    ]);
+    Object.assign(this, { site, translate, store });
+    seedSite(site);
+    this.edgeProxy = new TcpProxy("127.0.0.1", this.ports.api);
+    await this.edgeProxy.listen(this.ports.edge);
+    for (const spec of this.activeSpecs()) this.startService(spec.name);
+    await Promise.all(this.activeSpecs().map((s) => this.waitReady(s)));
+    this.traffic = new TrafficGenerator({ baseUrl: this.urls.api, token: TRAFFIC_TOKEN, rate: this.opts.trafficRate ?? 0 });
+    if ((this.opts.trafficRate ?? 0) > 0) this.traffic.start();
+    const every = this.opts.importEveryMs ?? 0;
+    if (every > 0) this.setSampleImports(every);
+  }
+
   // ------------------------------------------------------------------ database and broker
+
+  /** The broker as the platform's own clients reach it (never through the proxy). */
+  private get amqpUrl(): string {
+    return this.opts.amqpUrl ?? process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+  }
+
+  /** The broker URL the pipeline processes use: through the broker proxy when there is one. */
+  get serviceAmqpUrl(): string {
+    if (!this.brokerProxy) return this.amqpUrl;
+    const u = new URL(this.amqpUrl);
+    u.hostname = "127.0.0.1";
+    u.port = String(this.ports.brokerProxy);
+    return u.toString();
+  }
+
+  /** A broker outage for the pipeline alone: its AMQP connections are cut, new ones refused, until restoreBroker(). */
+  async cutBroker(): Promise<void> {
+    if (!this.brokerProxy) throw new Error("the platform was started without brokerProxy: nothing to cut");
+    await this.brokerProxy.close();
+  }
+  async restoreBroker(): Promise<void> {
+    await this.brokerProxy?.listen(this.ports.brokerProxy);
+  }
 
   private async prepareDatabase(): Promise<void> {
     const explicit = this.opts.databaseUrl ?? process.env.DATABASE_URL;
@@ -491,7 +552,7 @@ export class LocalPlatform {
       ROLES: spec.roles,
       ...(spec.jobTypes ? { JOB_TYPES: spec.jobTypes.join(",") } : {}),
       ...(this.serviceDatabaseUrl ? { DATABASE_URL: this.serviceDatabaseUrl } : {}),
-      AMQP_URL: this.opts.amqpUrl ?? process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672",
+      AMQP_URL: this.serviceAmqpUrl,
       JOB_QUEUE_NAMESPACE: this.queueNamespace,
       API_TOKENS: LOCAL_TOKENS.api,
       ADMIN_TOKENS: LOCAL_TOKENS.admin,
@@ -853,6 +914,7 @@ export class LocalPlatform {
       this.edgeProxy?.close(),
       this.databaseProxy?.close(),
       this.clusterState?.close(),
+      this.brokerProxy?.close(),
       this.frontend ? new Promise<void>((r) => this.frontend!.close(() => r())) : undefined,
     ]).catch(() => undefined);
     await this.deleteQueues().catch(() => undefined);
@@ -866,11 +928,11 @@ export class LocalPlatform {
 
   /** The queues of this platform's namespace on the shared broker. */
   private async deleteQueues(): Promise<void> {
-    const broker = new Connection({ url: this.opts.amqpUrl ?? process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672", retryLow: 100, retryHigh: 500 });
+    const broker = new Connection({ url: this.amqpUrl, retryLow: 100, retryHigh: 500 });
     broker.on("error", () => undefined);
     try {
       await broker.onConnect(3000);
-      const retry = jobEngineConfig(loadConfig({})).retry;
+      const retry = jobEngineConfig(loadConfig({ ...this.opts.serviceEnv })).retry;
       for (const spec of topology(retry, this.queueNamespace)) await broker.queueDelete({ queue: spec.queue }).catch(() => undefined);
     } finally {
       await broker.close();

@@ -47,6 +47,11 @@ async function openPostgres(url: string, opts: DatabaseOptions): Promise<Databas
   const pool = new pg.Pool({ connectionString: url, max: opts.poolMax ?? 10, connectionTimeoutMillis: 5_000 });
   // An idle client erroring (server restart) must not crash the process; the pool replaces it.
   pool.on("error", () => undefined);
+  // So must a checked-out one (inside a transaction, between two statements): the server ending
+  // its connection (pg_terminate_backend, a failover) emits `error` on the client, and with no
+  // listener that killed the process (found by npm run chaos). The statement in flight or the next
+  // one fails instead, and the pool discards the broken client when it is released.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   const sql = pgExecutor(pool);
   if (opts.migrate) {
     const client = await pool.connect();

@@ -185,7 +185,10 @@ export class PipelineService {
   async review(id: string, input: ReviewInput, requestId?: string) {
     const to: ProductStatus = input.decision === "approve" ? "approved" : "rejected";
     const now = new Date();
-    const { product, startedAt } = await this.prisma.$transaction(async (tx) => {
+    const autoPush = to === "approved" && this.deps.autoPushOnApprove;
+    // The approval and its push job commit together (the job through the engine's outbox): a
+    // connection lost between two separate writes would leave an approved product no job pushes.
+    const { product, startedAt, pushJobId, publish } = await this.prisma.$transaction(async (tx) => {
       const current = await tx.product.findUnique({ where: { id } });
       if (!current) throw productNotFound(id);
       if (current.status !== REVIEWABLE) {
@@ -197,16 +200,16 @@ export class PipelineService {
         details: { reviewer: input.reviewer, notes: input.notes ?? null, requestId: requestId ?? null },
         data: { reviewer: input.reviewer, reviewNotes: input.notes ?? null, reviewedAt: now },
       });
-      return { product, startedAt: current.reviewStartedAt ?? current.statusChangedAt };
+      const pushJobId = autoPush ? nameUuid(`push:${id}:v${product.version}`) : null;
+      const { publish } = pushJobId
+        ? await this.deps.jobs.enqueueInTransaction(prismaExecutor(tx), [{ type: "push", payload: { productId: id }, requestId, jobId: pushJobId }])
+        : { publish: async () => undefined };
+      return { product, startedAt: current.reviewStartedAt ?? current.statusChangedAt, pushJobId, publish };
     });
+    await publish();
     const seconds = Math.max(0, (now.getTime() - startedAt.getTime()) / 1000);
     this.deps.metrics.histogram(productReviewDuration).observe({ decision: input.decision }, seconds);
     this.deps.metrics.counter(reviewActionsTotal).inc({ reviewer: input.reviewer, decision: input.decision });
-    let pushJobId: string | null = null;
-    if (to === "approved" && this.deps.autoPushOnApprove) {
-      pushJobId = nameUuid(`push:${id}:v${product.version}`);
-      await this.deps.jobs.enqueue("push", { productId: id }, { requestId, jobId: pushJobId });
-    }
     return { product: productView(product), reviewSeconds: seconds, pushJobId };
   }
 

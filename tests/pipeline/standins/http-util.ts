@@ -53,9 +53,21 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Injected failures: the next `count` matching requests get `status` instead of the real answer. */
+/**
+ * Injected failures: the next `count` matching requests get `status` instead of the real answer;
+ * or, with unavailableFor, every request during a time window (an outage of the service).
+ */
 export class Faults {
   private queue: { status: number; count: number; body?: unknown; delayMs?: number }[] = [];
+  private window: { status: number; until: number; body?: unknown } | undefined;
+  /** Every request for the next `ms` gets `status` (503 by default), whatever is queued. */
+  unavailableFor(ms: number, status = 503, body?: unknown): void {
+    this.window = { status, until: Date.now() + ms, body };
+  }
+  /** True while an unavailableFor window is open. */
+  get unavailable(): boolean {
+    return this.window !== undefined && Date.now() < this.window.until;
+  }
   fail(status: number, count = 1, body?: unknown): void {
     this.queue.push({ status, count, body });
   }
@@ -68,9 +80,12 @@ export class Faults {
   }
   clear(): void {
     this.queue = [];
+    this.window = undefined;
   }
   /** Takes the next fault, if any. */
   take(): { status: number; body?: unknown; delayMs?: number } | undefined {
+    if (this.window && this.unavailable) return { status: this.window.status, body: this.window.body };
+    this.window = undefined;
     const f = this.queue[0];
     if (!f) return undefined;
     if (--f.count <= 0) this.queue.shift();

@@ -8,7 +8,9 @@
  * store keeps one product per pipeline product.
  *
  * `stats` (also GET /stats) counts real writes (creates, updates) apart from replays and
- * refusals, so a test can tell "the store got the change" from "the store replayed".
+ * refusals, so a test can tell "the store got the change" from "the store replayed";
+ * `writesByExternalId` counts them per pipeline product (a product written twice is a duplicate
+ * push unless its content changed in between).
  */
 import { createHash, randomUUID } from "node:crypto";
 import { Faults, listen, readBody, sendJson, sleep, type Listening } from "./http-util.js";
@@ -33,6 +35,8 @@ export class StoreStandin {
   readonly products = new Map<string, Record<string, unknown>>();
   readonly requests: { key: string | undefined; status: number; replayed: boolean }[] = [];
   readonly stats: StoreStats = { creates: 0, updates: 0, replays: 0, conflicts: 0, keyReuses: 0, faults: 0 };
+  /** Real writes (creates and updates) per externalId. */
+  readonly writesByExternalId = new Map<string, number>();
   private readonly keys = new Map<string, { fingerprint: string; status: number; body: unknown } | "in-flight">();
   private readonly byExternalId = new Map<string, string>();
   private listening!: Listening;
@@ -90,7 +94,10 @@ export class StoreStandin {
       const existing = externalId ? s.byExternalId.get(externalId) : undefined;
       const id = existing ?? `sp_${randomUUID().slice(0, 8)}`;
       s.products.set(id, doc);
-      if (externalId) s.byExternalId.set(externalId, id);
+      if (externalId) {
+        s.byExternalId.set(externalId, id);
+        s.writesByExternalId.set(externalId, (s.writesByExternalId.get(externalId) ?? 0) + 1);
+      }
       const status = existing ? 200 : 201;
       if (existing) s.stats.updates++;
       else s.stats.creates++;
