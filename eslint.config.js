@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["bench/**", "scripts/**", "ops/**", "synth.ts", "synth/**", "services/main.ts", "services/db/migrate-cli.ts", "tests/e2e-platform/**"],
+    files: ["bench/**", "scripts/**", "ops/**", "synth.ts", "synth/**", "services/main.ts", "services/db/migrate-cli.ts", "tests/e2e-platform/**", "tests/chaos/run.test.ts"],
     rules: { "no-console": "off" },
   },
 );
