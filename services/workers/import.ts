@@ -88,6 +88,13 @@ export function importHandler(deps: WorkerDeps): JobHandler<ImportPayload> {
     const actor = "worker:import";
     const details = { importId: payload.importId, jobId: ctx.jobId, requestId: ctx.requestId ?? null };
     const outcome = await prisma.$transaction(async (tx) => {
+      // Claim the import item first (a row lock): a second delivery of this job that runs at the
+      // same time (redelivered while this one waited on a database outage) must not import the
+      // product again once the first linked it. Re-importing it would send a product already
+      // translated back to `translating`, with the translation job's id (from this job's id)
+      // already completed: it would stay there for good.
+      const claimed = await tx.importItem.updateMany({ where: { importId: payload.importId, sourceUrl: payload.sourceUrl, productId: null }, data: { error: null } });
+      if (claimed.count === 0) return { productId: null, started: false };
       let product = await tx.product.findUnique({ where: { sourceUrl: payload.sourceUrl } });
       let note: string | null = null;
       let started = false;
@@ -108,6 +115,10 @@ export function importHandler(deps: WorkerDeps): JobHandler<ImportPayload> {
       });
       return { productId: product.id, started };
     });
+    if (outcome.productId === null) {
+      ctx.logger.info({ sourceUrl: payload.sourceUrl }, "another delivery of this import job already imported the product; nothing to do");
+      return;
+    }
     if (outcome.started) {
       imported.inc({ source: new URL(payload.sourceUrl).host });
       await enqueueTranslation(outcome.productId, ctx);
