@@ -4,9 +4,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import pg from "pg";
 import { normalizeSession, tableStates, type TableState } from "../backup/manifest.js";
 import { dumpStamp } from "../backup/backup.js";
+import { withPgClient } from "../../services/db/pg-session.js";
 import { pgConnection, pgRestoreBin, runTool, withDatabase } from "../backup/pg-tools.js";
 
 export interface ScratchDatabase {
@@ -15,27 +15,17 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-async function onServer<T>(serverUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: serverUrl });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
 /** Creates `restore_drill_<stamp>_<random>` on the server of `serverUrl` (any database there to connect through). */
 export async function createScratchDatabase(serverUrl: string, at = new Date()): Promise<ScratchDatabase> {
   const name = `restore_drill_${dumpStamp(at).toLowerCase()}_${randomBytes(3).toString("hex")}`;
-  await onServer(serverUrl, (c) => c.query(`CREATE DATABASE "${name}"`));
+  await withPgClient(serverUrl, (c) => c.query(`CREATE DATABASE "${name}"`));
   let dropped = false;
   return {
     name,
     url: withDatabase(serverUrl, name),
     drop: async () => {
       if (dropped) return;
-      await onServer(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+      await withPgClient(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
       dropped = true;
     },
   };
@@ -51,7 +41,7 @@ export async function restoreDump(file: string, targetUrl: string, jobs = 2): Pr
 
 /** Every table's row count and checksum in a database (a restored copy). */
 export async function databaseTableStates(url: string): Promise<TableState[]> {
-  return onServer(url, async (c) => {
+  return withPgClient(url, async (c) => {
     await normalizeSession(c);
     return tableStates(c);
   });

@@ -34,6 +34,7 @@ import { LOCAL_PROFILE, type TimingProfile } from "../../alerts/profile.js";
 import { PROMETHEUS_RULES_FILE } from "../../alerts/promtool-tests.js";
 import { environment, type EnvironmentModel } from "../../model/environments.js";
 import { BACKUP_DEADLINE_SECONDS, BACKUP_INTERVAL_MINUTES, METRICS_PORT, WORKLOADS, workerDeployment } from "../../model/workloads.js";
+import { withDatabase } from "../../ops/backup/pg-tools.js";
 import { OPS_COMMANDS } from "../../ops/commands.js";
 import { WORKER_TYPES } from "../../model/stack-config.js";
 import { ClusterStateExporter, type ClusterStateSource, type WorkloadReplicas } from "./cluster-state.js";
@@ -41,6 +42,7 @@ import { LocalCronJob } from "./local-cronjob.js";
 import { loadConfig } from "../../services/config.js";
 import { pgExecutor } from "../../services/db/executors.js";
 import { applyMigrations } from "../../services/db/migrations.js";
+import { withPgClient } from "../../services/db/pg-session.js";
 import { jobEngineConfig } from "../../services/jobs/engine.js";
 import { topology } from "../../services/jobs/topology.js";
 import { JOB_TYPES, type JobType } from "../../services/jobs/types.js";
@@ -215,21 +217,13 @@ async function pgReachable(url: string): Promise<boolean> {
   }
 }
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
-const withDatabase = (url: string, name: string) => {
+/** `url` with its host and port replaced by a local proxy's (the proxy forwards to the original). */
+function throughLocalProxy(url: string, port: number): string {
   const u = new URL(url);
-  u.pathname = `/${name}`;
+  u.hostname = "127.0.0.1";
+  u.port = String(port);
   return u.toString();
-};
+}
 
 /** The sample products `npm run standins` also serves. */
 function seedSite(site: SourceSite): string[] {
@@ -453,11 +447,7 @@ export class LocalPlatform {
 
   /** The broker URL the pipeline processes use: through the broker proxy when there is one. */
   get serviceAmqpUrl(): string {
-    if (!this.brokerProxy) return this.amqpUrl;
-    const u = new URL(this.amqpUrl);
-    u.hostname = "127.0.0.1";
-    u.port = String(this.ports.brokerProxy);
-    return u.toString();
+    return this.brokerProxy ? throughLocalProxy(this.amqpUrl, this.ports.brokerProxy) : this.amqpUrl;
   }
 
   /** A broker outage for the pipeline alone: its AMQP connections are cut, new ones refused, until restoreBroker(). */
@@ -479,7 +469,7 @@ export class LocalPlatform {
     } else if (await pgReachable(admin)) {
       const name = this.opts.databaseName ?? "platform_local";
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`database name ${name}: use lower-case letters, digits and _`);
-      await withClient(admin, async (c) => {
+      await withPgClient(admin, async (c) => {
         await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
         await c.query(`CREATE DATABASE "${name}"`);
       });
@@ -491,7 +481,7 @@ export class LocalPlatform {
       this.notes.push(`no Postgres at ${new URL(admin).host}: the pipeline runs as one process with every role on the embedded PGlite database (set DATABASE_URL or start Postgres for separate processes)`);
       return;
     }
-    await withClient(url, (c) => applyMigrations(pgExecutor(c)));
+    await withPgClient(url, (c) => applyMigrations(pgExecutor(c)));
     const target = new URL(url);
     this.databaseProxy = new TcpProxy(target.hostname, Number(target.port || 5432));
     await this.databaseProxy.listen(this.ports.databaseProxy);
@@ -499,11 +489,7 @@ export class LocalPlatform {
 
   /** The database URL the processes use: through the proxy. */
   get serviceDatabaseUrl(): string | undefined {
-    if (!this.database.url) return undefined;
-    const u = new URL(this.database.url);
-    u.hostname = "127.0.0.1";
-    u.port = String(this.ports.databaseProxy);
-    return u.toString();
+    return this.database.url ? throughLocalProxy(this.database.url, this.ports.databaseProxy) : undefined;
   }
 
   /** Cuts the database off (every open connection dropped, new ones refused) until restoreDatabase(). */
@@ -518,7 +504,7 @@ export class LocalPlatform {
   /** A direct client (not through the proxy) for tests to read the database. */
   async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
     if (!this.database.url) throw new Error("the database runs in-process (PGlite)");
-    return withClient(this.database.url, async (c) => (await c.query<R>(sql, params)).rows);
+    return withPgClient(this.database.url, async (c) => (await c.query<R>(sql, params)).rows);
   }
 
   private async ensureRabbitmqPrometheus(): Promise<void> {
@@ -920,7 +906,7 @@ export class LocalPlatform {
     await this.deleteQueues().catch(() => undefined);
     if (this.database?.created && this.opts.dropDatabaseOnStop) {
       const admin = this.opts.postgresAdminUrl ?? process.env.PLATFORM_PG_ADMIN_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-      await withClient(admin, (c) => c.query(`DROP DATABASE IF EXISTS "${this.database.name}" WITH (FORCE)`)).catch(() => undefined);
+      await withPgClient(admin, (c) => c.query(`DROP DATABASE IF EXISTS "${this.database.name}" WITH (FORCE)`)).catch(() => undefined);
     }
     if (this.tempDir && this.dir) await rm(this.dir, { recursive: true, force: true });
     return { leftovers: await processesInGroups(this.processGroups) };

@@ -6,9 +6,9 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyMigrations } from "../../services/db/migrations.js";
+import { withPgClient } from "../../services/db/pg-session.js";
 import { createEmptyDatabase, type TestDatabase } from "../helpers/db.js";
 import { pgExecutor } from "../../services/db/executors.js";
 
@@ -24,15 +24,6 @@ async function schemaDump(url: string): Promise<string> {
     .join("\n");
 }
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 describe("schema.prisma and prisma/migrations", () => {
   let fromSchema: TestDatabase;
@@ -50,8 +41,8 @@ describe("schema.prisma and prisma/migrations", () => {
   it("build identical database schemas", async () => {
     const { stdout: schemaSql } = await run(process.execPath, ["tools/prisma-sql/render.mjs"], { maxBuffer: 16 * 1024 * 1024 });
     expect(schemaSql).toContain("CREATE TABLE");
-    await withClient(fromSchema.url, (c) => c.query(schemaSql));
-    await withClient(fromMigrations.url, (c) => applyMigrations(pgExecutor(c)));
+    await withPgClient(fromSchema.url, (c) => c.query(schemaSql));
+    await withPgClient(fromMigrations.url, (c) => applyMigrations(pgExecutor(c)));
     const [expected, actual] = await Promise.all([schemaDump(fromSchema.url), schemaDump(fromMigrations.url)]);
     expect(expected.length).toBeGreaterThan(1000);
     // On failure: write a new migration for the difference (see README, "Database migrations").
