@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import autocannon from "autocannon";
 import { pino } from "pino";
-import { Connection } from "rabbitmq-client";
+import { connectBroker } from "../services/broker.js";
 import { loadConfig } from "../services/config.js";
 import { openDatabase } from "../services/db/client.js";
 import { uuidv7 } from "../services/pipeline/ids.js";
@@ -45,8 +45,7 @@ async function serve(init: ChildInit): Promise<void> {
   const metrics = new MetricsRegistry({ defaultMetrics: true });
   const config = loadConfig({ ...process.env, DATABASE_URL: init.databaseUrl, API_TOKENS: TOKEN, RATE_LIMIT_PER_MINUTE: "100000000", ROLES: "api", LOG_LEVEL: "info" });
   const db = await openDatabase({ databaseUrl: init.databaseUrl, poolMax: 10, metrics });
-  const broker = new Connection({ url: AMQP_URL, connectionName: "bench-api" });
-  await broker.onConnect(5000);
+  const broker = await connectBroker({ url: AMQP_URL, connectionName: "bench-api", connectTimeoutMs: 5000, logger });
   const ports: Record<string, number> = {};
   const platforms: Platform[] = [];
   for (const mode of ["off", "on"] as const) {

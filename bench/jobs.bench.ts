@@ -21,11 +21,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { cpus, loadavg, totalmem } from "node:os";
-import { performance } from "node:perf_hooks";
-import { JOB_TYPES } from "../services/jobs/types.js";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { removeCompletedJobs } from "../services/jobs/retention.js";
-import { createTestDatabase, type TestDatabase } from "../tests/helpers/db.js";
+import { createTestDatabase } from "../tests/helpers/db.js";
 import { CpuMeter, type CpuSplit } from "./jobs/cpu.js";
+import { fillOldRows } from "./jobs/old-rows.js";
 import { startRedis, type RedisServer } from "./jobs/redis.js";
 import { BullSystem, EngineSystem, RawSystem, amqp, type JobSystem, type Workload } from "./jobs/systems.js";
 
@@ -224,44 +224,34 @@ async function indexCase(conn: Awaited<ReturnType<typeof amqp>>): Promise<string
   return `index: process with (status, type, created_at, id) ${fmtRate(Math.max(...cur))}/s vs previous (status, type) ${fmtRate(Math.max(...old))}/s: ratio ${(Math.max(...cur) / Math.max(...old)).toFixed(2)}`;
 }
 
-/** Fills the jobs table with old completed rows, as 30 days of history would (all past retention). */
-async function fillOldRows(db: TestDatabase, rows: number): Promise<void> {
-  const { default: pg } = await import("pg");
-  const c = new pg.Client({ connectionString: db.url });
-  await c.connect();
-  try {
-    const types = JOB_TYPES.map((t) => `'${t}'`).join(",");
-    const chunk = 200_000;
-    for (let from = 0; from < rows; from += chunk) {
-      await c.query(
-        `INSERT INTO jobs (id, type, status, payload, attempts, max_attempts, published, history, started_at, finished_at, duration_ms, created_at, updated_at)
-         SELECT gen_random_uuid(), (ARRAY[${types}]::"JobType"[])[1 + i % 5], 'completed', '{"data":"${SMALL.data}"}'::jsonb, 1, 6, true,
-                jsonb_build_array(jsonb_build_object('attempt', 1, 'outcome', 'completed', 'startedAt', t, 'finishedAt', t, 'durationMs', 3)),
-                t, t, 3, t, t
-         FROM generate_series($1::int, $2::int) AS i, LATERAL (SELECT now() - interval '30 days' + i * (interval '22 days' / $3::int) AS t) AS ts`,
-        [from, Math.min(rows, from + chunk) - 1, rows],
-      );
-    }
-    await c.query("VACUUM ANALYZE jobs"); // as autovacuum would have (it is off on the shared test server)
-  } finally {
-    await c.end();
-  }
+/** The server's WAL insert position, and the WAL bytes written since one (every database's). */
+async function walPosition(e: EngineSystem): Promise<string> {
+  return (await e.db.sql.query<{ lsn: string }>("SELECT pg_current_wal_insert_lsn()::text AS lsn")).rows[0]!.lsn;
 }
+async function walBytesSince(e: EngineSystem, lsn: string): Promise<number> {
+  return Number((await e.db.sql.query<{ n: string }>("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn) AS n", [lsn])).rows[0]!.n);
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const fmtBytes = (b: number) => (b >= 1024 ? `${(b / 1024).toFixed(1)} KB` : `${Math.round(b)} B`);
 
 async function retentionCase(conn: Awaited<ReturnType<typeof amqp>>): Promise<string[]> {
   const full = await createTestDatabase("bench_old");
   try {
     const t0 = performance.now();
-    await fillOldRows(full, OLD_ROWS);
+    await fillOldRows(full, OLD_ROWS, SMALL);
     const fillS = (performance.now() - t0) / 1000;
     const empty: number[] = [];
     const old: number[] = [];
+    const emptyWal: number[] = [];
+    const oldWal: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       for (const which of ["empty", "old"] as const) {
         const engine = await EngineSystem.open(conn, ns, which === "old" ? { database: full } : {});
         try {
           await engine.enqueueBulk(N, SMALL, BULK, BULK_PARALLEL);
+          const lsn0 = await walPosition(engine);
           (which === "empty" ? empty : old).push(rate(N, await timed(() => engine.process(N, NOOP))));
+          (which === "empty" ? emptyWal : oldWal).push((await walBytesSince(engine, lsn0)) / N);
           if (which === "old") {
             // The next round starts from the same table (vacuumed, as autovacuum would).
             await engine.db.sql.query("DELETE FROM jobs WHERE created_at > now() - interval '1 day'");
@@ -287,7 +277,7 @@ async function retentionCase(conn: Awaited<ReturnType<typeof amqp>>): Promise<st
     }
     const removed = Object.values(pass.removed).reduce((s, x) => s + x, 0);
     return [
-      `retention: ${OLD_ROWS.toLocaleString("en-US")} old completed rows (filled in ${fillS.toFixed(0)} s): process ${fmtRate(o)}/s vs empty table ${fmtRate(e)}/s: ratio ${(o / e).toFixed(2)} (target >= 0.90)`,
+      `retention: ${OLD_ROWS.toLocaleString("en-US")} old completed rows (filled in ${fillS.toFixed(0)} s): process ${fmtRate(o)}/s vs empty table ${fmtRate(e)}/s: ratio ${(o / e).toFixed(2)} (target >= 0.90); WAL per job ${fmtBytes(median(oldWal))} vs ${fmtBytes(median(emptyWal))} (the whole server's WAL, other users' included)`,
       `retention pass: removed ${removed.toLocaleString("en-US")} rows in ${(passMs / 1000).toFixed(1)} s (${fmtRate(rate(removed, passMs))} rows/s), ${pass.batches} batches of <= 1,000, longest batch ${pass.longestBatchMs.toFixed(0)} ms`,
     ];
   } finally {
@@ -297,13 +287,21 @@ async function retentionCase(conn: Awaited<ReturnType<typeof amqp>>): Promise<st
 
 async function scaleCurve(conn: Awaited<ReturnType<typeof amqp>>): Promise<string[]> {
   const out = ["", "scale curve (engine, jobs/s processed; in brackets the CPU of node / postgres backends / rabbitmq, in cores, and the whole machine's busy share):", "| handler | payload | c=1 | c=8 | c=32 | c=128 |", "| --- | --- | ---: | ---: | ---: | ---: |"];
-  const sleep5 = () => new Promise<void>((r) => setTimeout(r, 5));
+  // The 5 ms handler times its own sleeps: how long a handler slot is really held, since a
+  // timer fires late when the event loop is busy with the other 127 jobs' deliveries and writes.
+  const slept = { ms: 0, n: 0 };
+  const sleep5 = async () => {
+    const t = performance.now();
+    await new Promise<void>((r) => setTimeout(r, 5));
+    slept.ms += performance.now() - t;
+    slept.n++;
+  };
   const cases = [
     { label: "no-op", payload: SMALL, size: "100 B", handler: undefined },
     { label: "no-op", payload: LARGE, size: "10 KB", handler: undefined },
     { label: "await 5 ms", payload: SMALL, size: "100 B", handler: sleep5 },
   ];
-  const at128: Record<string, { rate: number; share: CpuSplit }> = {};
+  const at128: Record<string, { rate: number; share: CpuSplit; ms: number; slept?: { ms: number; n: number }; loopDelayP50?: number }> = {};
   for (const c of cases) {
     const cells: string[] = [];
     for (const conc of [1, 8, 32, 128]) {
@@ -314,11 +312,16 @@ async function scaleCurve(conn: Awaited<ReturnType<typeof amqp>>): Promise<strin
         await engine.enqueueBulk(n, c.payload, BULK, BULK_PARALLEL);
         const meter = new CpuMeter(engine.cpu);
         await meter.start();
+        slept.ms = 0;
+        slept.n = 0;
+        const loop = monitorEventLoopDelay({ resolution: 1 });
+        loop.enable();
         const ms = await timed(() => engine.process(n, { concurrency: conc, prefetch: PREFETCH(conc), handler: c.handler }));
+        loop.disable();
         const used = await meter.stop();
         const share = { node: (used.node * 1000) / ms, database: (used.database * 1000) / ms, broker: (used.broker * 1000) / ms, machine: used.machine };
         const r = rate(n, ms);
-        if (conc === 128) at128[`${c.label} ${c.size}`] = { rate: r, share };
+        if (conc === 128) at128[`${c.label} ${c.size}`] = { rate: r, share, ms, slept: c.handler ? { ...slept } : undefined, loopDelayP50: loop.percentile(50) / 1e6 };
         cells.push(`${fmtRate(r)} (${share.node.toFixed(2)}/${share.database.toFixed(2)}/${share.broker.toFixed(2)}, ${((share.machine ?? 0) * 100).toFixed(0)}%)`);
       } finally {
         await engine.close();
@@ -332,8 +335,12 @@ async function scaleCurve(conn: Awaited<ReturnType<typeof amqp>>): Promise<strin
   const [busiest, share] = (["node", "database", "broker"] as const).map((k) => [k, io.share[k]] as const).sort((a, b) => b[1] - a[1])[0]!;
   const machine = io.share.machine ?? 0;
   // What ran out first: the machine's CPUs (with everyone else's load), or one of our processes' single thread.
+  // Handler slots: the share of the run the 128 slots spent inside a handler (its sleep as timed).
+  const occupied = io.slept && io.slept.n > 0 ? io.slept.ms / (128 * io.ms) : 0;
+  const meanSleep = io.slept && io.slept.n > 0 ? io.slept.ms / io.slept.n : 0;
+  const slots = `the 128 handler slots (busy ${(occupied * 100).toFixed(0)}% of the run: a 5 ms sleep took ${meanSleep.toFixed(1)} ms on average, the event loop's delay p50 ${(io.loopDelayP50 ?? 0).toFixed(1)} ms)`;
   const saturated =
-    machine >= 0.9 ? `the machine's ${cpus().length} cores (${(machine * 100).toFixed(0)}% busy over the run, load ${load()})` : share >= 0.9 ? `${busiest} (${(share * 100).toFixed(0)}% of one core)` : `nothing at 90%: busiest ${busiest} at ${(share * 100).toFixed(0)}% of one core, machine ${(machine * 100).toFixed(0)}% busy`;
+    occupied >= 0.9 ? slots : machine >= 0.9 ? `the machine's ${cpus().length} cores (${(machine * 100).toFixed(0)}% busy over the run, load ${load()})` : share >= 0.9 ? `${busiest} (${(share * 100).toFixed(0)}% of one core)` : `nothing at 90%: busiest ${busiest} at ${(share * 100).toFixed(0)}% of one core, machine ${(machine * 100).toFixed(0)}% busy, ${slots}`;
   out.push(`5 ms handler at c=128: ${fmtRate(io.rate)}/s = ${pct(io.rate, bound)} of min(25,600, no-op rate ${fmtRate(noop.rate)}) (target >= 80%); saturated first: ${saturated}`);
   return out;
 }

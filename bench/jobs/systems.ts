@@ -12,7 +12,8 @@ import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { Queue, Worker } from "bullmq";
 import pg from "pg";
-import { Connection, ConsumerStatus } from "rabbitmq-client";
+import { ConsumerStatus, type Connection } from "rabbitmq-client";
+import { connectBroker } from "../../services/broker.js";
 import { openDatabase, type Database } from "../../services/db/client.js";
 import { uuidv7 } from "../../services/ids.js";
 import { JobEngine, type EnqueueItem, type JobEngineConfig } from "../../services/jobs/engine.js";
@@ -401,8 +402,7 @@ export class BullSystem implements JobSystem {
   }
 }
 
-export async function amqp(): Promise<Connection> {
-  const conn = new Connection({ url: AMQP_URL, connectionName: "bench-jobs" });
-  await conn.onConnect(5000);
-  return conn;
+/** The broker connection as the services open it (services/broker.ts: the same socket options). */
+export function amqp(): Promise<Connection> {
+  return connectBroker({ url: AMQP_URL, connectionName: "bench-jobs", connectTimeoutMs: 5000, logger: silentLogger() });
 }
