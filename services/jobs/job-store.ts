@@ -59,6 +59,8 @@ export interface PublishedMark {
   id: string;
   status: JobStatus;
   attempts: number;
+  /** The row's updated_at when it was published: the mark applies to that row version only. */
+  version: Date;
 }
 
 export interface OutboxRow {
@@ -68,6 +70,8 @@ export interface OutboxRow {
   attempts: number;
   requestId: string | null;
   status: JobStatus;
+  /** updated_at as read (millisecond precision): the version a publish of this row confirms. */
+  version: Date;
 }
 
 const iso = (d: Date) => d.toISOString();
@@ -133,27 +137,30 @@ export class JobStore {
   }
 
   /**
-   * The broker confirmed these publishes. Guarded by status and attempts, so a confirmation
-   * that arrives late never hides a newer, unpublished state from the outbox.
+   * The broker confirmed these publishes. Guarded by status, attempts and the row version
+   * (updated_at) that was published, so a confirmation that arrives late never hides a newer,
+   * unpublished state from the outbox: not even one that looks the same, such as a dead job an
+   * operator retried (pending, attempt 0 again) before the first publish's mark was written.
    */
   async markPublished(rows: PublishedMark[]): Promise<void> {
     if (rows.length === 0) return;
     await this.sql.query(
       `UPDATE jobs AS j SET published = true
-       FROM unnest($1::uuid[], $2::text[], $3::int[]) AS v(id, status, attempts)
-       WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND j.published = false AND j.status::text = v.status AND j.attempts = v.attempts`,
-      [plainArray(rows.map((r) => r.id)), plainArray(rows.map((r) => r.status)), plainArray(rows.map((r) => r.attempts))],
+       FROM unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[]) AS v(id, status, attempts, version)
+       WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND j.published = false AND j.status::text = v.status AND j.attempts = v.attempts
+         AND date_trunc('milliseconds', j.updated_at) = v.version`,
+      [plainArray(rows.map((r) => r.id)), plainArray(rows.map((r) => r.status)), plainArray(rows.map((r) => r.attempts)), plainArray(rows.map((r) => iso(r.version)))],
     );
   }
 
   /** Rows to publish right now (an operator retried them). */
   async loadForPublish(ids: string[]): Promise<OutboxRow[]> {
     if (ids.length === 0) return [];
-    const r = await this.sql.query<{ id: string; type: JobType; payload: unknown; attempts: number; request_id: string | null; status: JobStatus }>(
-      `SELECT id, type, payload, attempts, request_id, status FROM jobs WHERE id = ANY($1::uuid[]) AND published = false AND status = 'pending'`,
+    const r = await this.sql.query<{ id: string; type: JobType; payload: unknown; attempts: number; request_id: string | null; status: JobStatus; updated_at: Date }>(
+      `SELECT id, type, payload, attempts, request_id, status, updated_at FROM jobs WHERE id = ANY($1::uuid[]) AND published = false AND status = 'pending'`,
       [ids],
     );
-    return r.rows.map((x) => ({ id: x.id, type: x.type, payload: x.payload, attempts: x.attempts, requestId: x.request_id, status: x.status }));
+    return r.rows.map((x) => ({ id: x.id, type: x.type, payload: x.payload, attempts: x.attempts, requestId: x.request_id, status: x.status, version: new Date(x.updated_at) }));
   }
 
   /**
@@ -270,13 +277,13 @@ export class JobStore {
   /** Jobs whose publish was not confirmed: pending ones, and failed ones whose retry is due. */
   async outbox(now: Date, graceMs: number, limit: number): Promise<OutboxRow[]> {
     const cutoff = iso(new Date(now.getTime() - graceMs));
-    const r = await this.sql.query<{ id: string; type: JobType; payload: unknown; attempts: number; request_id: string | null; status: JobStatus }>(
-      `SELECT id, type, payload, attempts, request_id, status FROM jobs
+    const r = await this.sql.query<{ id: string; type: JobType; payload: unknown; attempts: number; request_id: string | null; status: JobStatus; updated_at: Date }>(
+      `SELECT id, type, payload, attempts, request_id, status, updated_at FROM jobs
        WHERE published = false AND ((status = 'pending' AND updated_at <= $1) OR (status = 'failed' AND run_at <= $1))
        ORDER BY updated_at LIMIT $2`,
       [cutoff, limit],
     );
-    return r.rows.map((x) => ({ id: x.id, type: x.type, payload: x.payload, attempts: x.attempts, requestId: x.request_id, status: x.status }));
+    return r.rows.map((x) => ({ id: x.id, type: x.type, payload: x.payload, attempts: x.attempts, requestId: x.request_id, status: x.status, version: new Date(x.updated_at) }));
   }
 
   async outboxSize(): Promise<number> {

@@ -59,6 +59,8 @@ interface Outgoing {
   attempts: number;
   requestId: string | null;
   status: OutboxRow["status"];
+  /** The row's updated_at as written or read: what the confirmation's mark may mark. */
+  version: Date;
 }
 
 /** Unconfirmed publishes beyond which enqueue waits for its own (backpressure on callers). */
@@ -102,7 +104,7 @@ export class Outbox {
   }
 
   /** The rows to insert and publish for enqueued items (payloads serialized once, ids checked). */
-  private newJobs(items: readonly EnqueueItem[]): (NewJob & Outgoing)[] {
+  private newJobs(items: readonly EnqueueItem[], now: Date): (NewJob & Outgoing)[] {
     const max = this.d.maxAttempts;
     const jobs: (NewJob & Outgoing)[] = new Array(items.length);
     for (let i = 0; i < items.length; i++) {
@@ -111,7 +113,7 @@ export class Outbox {
       const id = it.jobId ?? uuidv7();
       if (it.jobId !== undefined && !UUID.test(id)) throw new Error(`jobId must be a UUID, got ${id}`);
       const requestId = it.requestId ?? null;
-      jobs[i] = { id, type: it.type, payload: it.payload, body: JSON.stringify(it.payload ?? null), maxAttempts: max, requestId, attempts: 0, status: "pending" };
+      jobs[i] = { id, type: it.type, payload: it.payload, body: JSON.stringify(it.payload ?? null), maxAttempts: max, requestId, attempts: 0, status: "pending", version: now };
     }
     return jobs;
   }
@@ -122,8 +124,9 @@ export class Outbox {
    * first, the rows wait in the outbox (pending, unpublished) and the relay publishes them.
    */
   async enqueueIn(sql: SqlExecutor, items: readonly EnqueueItem[]): Promise<{ jobIds: string[]; publish(): Promise<number> }> {
-    const jobs = this.newJobs(items);
-    const inserted = await new JobStore(sql).insert(jobs, this.d.clock());
+    const now = this.d.clock();
+    const jobs = this.newJobs(items, now);
+    const inserted = await new JobStore(sql).insert(jobs, now);
     const fresh = jobs.filter((j) => inserted.has(j.id));
     return {
       jobIds: jobs.map((j) => j.id),
@@ -133,8 +136,9 @@ export class Outbox {
 
   /** Inserts the rows (one statement), then publishes the new ones with confirms. */
   async enqueueNow(items: EnqueueItem[], waitForConfirms = true): Promise<string[]> {
-    const jobs = this.newJobs(items);
-    const inserted = await this.d.store.insert(jobs, this.d.clock());
+    const now = this.d.clock();
+    const jobs = this.newJobs(items, now);
+    const inserted = await this.d.store.insert(jobs, now);
     // Committed: the job is durable and will be published (now, or by the relay). Single
     // enqueues do not wait for the broker's confirmation (unless too many are outstanding);
     // bulk enqueues do, so a bulk producer goes at the broker's pace.
@@ -153,14 +157,15 @@ export class Outbox {
 
   /** Publishes rows to their work queue with confirms; returns the confirmed ones. */
   async publishRows(rows: OutboxRow[]): Promise<OutboxRow[]> {
-    const out = rows.map((r) => ({ id: r.id, type: r.type, body: JSON.stringify(r.payload ?? null), attempts: r.attempts, requestId: r.requestId, status: r.status }));
+    const out = rows.map((r) => ({ id: r.id, type: r.type, body: JSON.stringify(r.payload ?? null), attempts: r.attempts, requestId: r.requestId, status: r.status, version: r.version }));
     const ok = new Set((await this.publishAll(out, "work")).map((o) => o.id));
     return rows.filter((r) => ok.has(r.id));
   }
 
   /** A failed attempt's retry, to its backoff level's delay queue; the relay covers a failure. */
-  publishRetry(type: JobType, id: string, attempts: number, delayMs: number, payload: unknown, requestId: string | null, log: Logger): void {
-    const row: Outgoing = { id, type, body: JSON.stringify(payload ?? null), attempts, requestId, status: "failed" };
+  /** `failedAt` is the failed outcome's finishedAt: the row's updated_at that the mark may mark. */
+  publishRetry(type: JobType, id: string, attempts: number, delayMs: number, payload: unknown, requestId: string | null, log: Logger, failedAt: Date): void {
+    const row: Outgoing = { id, type, body: JSON.stringify(payload ?? null), attempts, requestId, status: "failed", version: failedAt };
     void this.publishAll([row], retryQueue(type, delayMs, this.d.namespace), log);
   }
 
@@ -204,7 +209,7 @@ export class Outbox {
         publisher.send(envelope(to, row), Buffer.from(row.body)).then(
           () => {
             confirmed[i] = true;
-            this.marks.ticket({ id: row.id, status: row.status, attempts: row.attempts });
+            this.marks.ticket({ id: row.id, status: row.status, attempts: row.attempts, version: row.version });
             this.publishing.delete(row.id);
             this.settledOne();
             if (--left === 0 && !done) finish();

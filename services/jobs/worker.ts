@@ -199,7 +199,7 @@ export class JobWorker {
     } else {
       this.c.metrics.retries.inc({ type: this.type, attempt: String(own.attempt + 1) });
       job.logger().warn({ err: error, delayMs }, "job attempt failed; retry scheduled");
-      this.c.outbox.publishRetry(this.type, job.jobId, own.attempt, delayMs, msg.body, job.requestId ?? null, job.logger());
+      this.c.outbox.publishRetry(this.type, job.jobId, own.attempt, delayMs, msg.body, job.requestId ?? null, job.logger(), finishedAt);
     }
     return ConsumerStatus.ACK;
   }
