@@ -76,6 +76,21 @@ export interface OutboxRow {
 
 const iso = (d: Date) => d.toISOString();
 
+/** The columns an outbox row is read from (loadForPublish, outbox), and the row they make. */
+const OUTBOX_COLUMNS = "id, type, payload, attempts, request_id, status, updated_at";
+interface OutboxRecord {
+  id: string;
+  type: JobType;
+  payload: unknown;
+  attempts: number;
+  request_id: string | null;
+  status: JobStatus;
+  updated_at: Date;
+}
+const toOutboxRow = (x: OutboxRecord): OutboxRow => ({
+  id: x.id, type: x.type, payload: x.payload, attempts: x.attempts, requestId: x.request_id, status: x.status, version: new Date(x.updated_at),
+});
+
 /**
  * A Postgres array literal of values that never need quoting (uuids, numbers, booleans, ISO
  * timestamps, plain words): the hot statements bind these instead of letting the driver
@@ -156,11 +171,11 @@ export class JobStore {
   /** Rows to publish right now (an operator retried them). */
   async loadForPublish(ids: string[]): Promise<OutboxRow[]> {
     if (ids.length === 0) return [];
-    const r = await this.sql.query<{ id: string; type: JobType; payload: unknown; attempts: number; request_id: string | null; status: JobStatus; updated_at: Date }>(
-      `SELECT id, type, payload, attempts, request_id, status, updated_at FROM jobs WHERE id = ANY($1::uuid[]) AND published = false AND status = 'pending'`,
+    const r = await this.sql.query<OutboxRecord>(
+      `SELECT ${OUTBOX_COLUMNS} FROM jobs WHERE id = ANY($1::uuid[]) AND published = false AND status = 'pending'`,
       [ids],
     );
-    return r.rows.map((x) => ({ id: x.id, type: x.type, payload: x.payload, attempts: x.attempts, requestId: x.request_id, status: x.status, version: new Date(x.updated_at) }));
+    return r.rows.map(toOutboxRow);
   }
 
   /**
@@ -277,13 +292,13 @@ export class JobStore {
   /** Jobs whose publish was not confirmed: pending ones, and failed ones whose retry is due. */
   async outbox(now: Date, graceMs: number, limit: number): Promise<OutboxRow[]> {
     const cutoff = iso(new Date(now.getTime() - graceMs));
-    const r = await this.sql.query<{ id: string; type: JobType; payload: unknown; attempts: number; request_id: string | null; status: JobStatus; updated_at: Date }>(
-      `SELECT id, type, payload, attempts, request_id, status, updated_at FROM jobs
+    const r = await this.sql.query<OutboxRecord>(
+      `SELECT ${OUTBOX_COLUMNS} FROM jobs
        WHERE published = false AND ((status = 'pending' AND updated_at <= $1) OR (status = 'failed' AND run_at <= $1))
        ORDER BY updated_at LIMIT $2`,
       [cutoff, limit],
     );
-    return r.rows.map((x) => ({ id: x.id, type: x.type, payload: x.payload, attempts: x.attempts, requestId: x.request_id, status: x.status, version: new Date(x.updated_at) }));
+    return r.rows.map(toOutboxRow);
   }
 
   async outboxSize(): Promise<number> {
