@@ -162,8 +162,10 @@ export class Outbox {
     return rows.filter((r) => ok.has(r.id));
   }
 
-  /** A failed attempt's retry, to its backoff level's delay queue; the relay covers a failure. */
-  /** `failedAt` is the failed outcome's finishedAt: the row's updated_at that the mark may mark. */
+  /**
+   * A failed attempt's retry, to its backoff level's delay queue; the relay covers a failure.
+   * `failedAt` is the failed outcome's finishedAt: the row's updated_at that the mark may mark.
+   */
   publishRetry(type: JobType, id: string, attempts: number, delayMs: number, payload: unknown, requestId: string | null, log: Logger, failedAt: Date): void {
     const row: Outgoing = { id, type, body: JSON.stringify(payload ?? null), attempts, requestId, status: "failed", version: failedAt };
     void this.publishAll([row], retryQueue(type, delayMs, this.d.namespace), log);

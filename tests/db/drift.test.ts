@@ -24,7 +24,6 @@ async function schemaDump(url: string): Promise<string> {
     .join("\n");
 }
 
-
 describe("schema.prisma and prisma/migrations", () => {
   let fromSchema: TestDatabase;
   let fromMigrations: TestDatabase;
