@@ -13,7 +13,7 @@
  */
 import { DeleteDBInstanceCommand, DescribeDBInstancesCommand, RDSClient, RestoreDBInstanceToPointInTimeCommand, waitUntilDBInstanceAvailable } from "@aws-sdk/client-rds";
 import { performance } from "node:perf_hooks";
-import pg from "pg";
+import { withPgClient } from "../../services/db/pg-session.js";
 import { listTables, normalizeSession, tableLabel, tableState, type TableComparison, type TableState } from "../backup/manifest.js";
 import type { SmokeCheck } from "./api-smoke.js";
 import { verifyRestored } from "./drill.js";
@@ -55,9 +55,7 @@ export interface PitrReport {
 
 /** The compared slice of every append-only table, on one database (the source or the restored copy). */
 async function comparedStates(url: string, until: Date): Promise<TableState[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
+  return withPgClient(url, async (c) => {
     await normalizeSession(c);
     const out: TableState[] = [];
     for (const t of await listTables(c)) {
@@ -65,9 +63,7 @@ async function comparedStates(url: string, until: Date): Promise<TableState[]> {
       if (column) out.push(await tableState(c, t, `r."${column}" < '${until.toISOString()}'::timestamptz`));
     }
     return out;
-  } finally {
-    await c.end();
-  }
+  });
 }
 
 export async function runPitrDrill(opts: PitrOptions): Promise<PitrReport> {
@@ -132,11 +128,5 @@ export async function runPitrDrill(opts: PitrOptions): Promise<PitrReport> {
 }
 
 async function listSourceTables(url: string): Promise<string[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await listTables(c)).map(tableLabel);
-  } finally {
-    await c.end();
-  }
+  return withPgClient(url, async (c) => (await listTables(c)).map(tableLabel));
 }

@@ -9,6 +9,7 @@ import { openDatabase, type Database } from "../../services/db/client.js";
 import { applyMigrations, loadMigrations } from "../../services/db/migrations.js";
 import type { MetricsRegistry } from "../../services/metrics-registry.js";
 import { pgExecutor } from "../../services/db/executors.js";
+import { withPgClient } from "../../services/db/pg-session.js";
 
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
@@ -18,15 +19,7 @@ export function databaseUrl(name: string): string {
   return u.toString();
 }
 
-async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+const withAdmin = <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => withPgClient(PG_ADMIN_URL, fn);
 
 let templatePromise: Promise<string> | undefined;
 
