@@ -5,7 +5,7 @@
  * (scripts/chaos/). Prints the seed, each fault with its offset, the dead jobs by reason and one
  * summary line; exits 1 on any loss, duplicate, stuck job or import without jobs.
  */
-import { failed, summaryLine } from "./chaos/checks.js";
+import { deadJobLine, failed, summaryLine } from "./chaos/checks.js";
 import { CHAOS_USAGE, parseChaosArgs, type ChaosOptions } from "./chaos/options.js";
 import { ChaosRun } from "./chaos/run.js";
 
@@ -28,6 +28,8 @@ async function main(): Promise<number> {
   try {
     const report = await run.run();
     for (const [reason, n] of Object.entries(report.counts.deadByReason).sort((a, b) => b[1] - a[1])) console.log(`chaos: dead ${n} × ${reason}`);
+    // Each dead job by itself when there are few (a 10,000-import run has about a hundred).
+    if (report.counts.deadJobs.length <= 200) for (const d of report.counts.deadJobs) console.log(`chaos: ${deadJobLine(d)}`);
     for (const p of report.counts.problems) console.log(`chaos: problem: ${p}`);
     console.log(summaryLine(report.counts, report.settleS, report.faults.length));
     return failed(report.counts) ? 1 : 0;

@@ -9,7 +9,11 @@
  *   - no product is written to the store twice (the stand-in counts Idempotency-Key replays apart
  *     from real writes; the chaos run changes no content after a push, so a second write is a
  *     duplicate push);
- *   - no import row exists without its jobs.
+ *   - no import row exists without its jobs;
+ *   - no dead letter is for work that was done: a dead pipeline job (import, translation, image,
+ *     push) whose product reached the store anyway would page and be retried for nothing, and
+ *     breaks "every unpushed product has its dead job". Each dead job is listed with its product
+ *     and the product's final status, so a surprising one names itself.
  */
 import type pg from "pg";
 import type { ProductStatus } from "../../services/pipeline/status.js";
@@ -33,14 +37,33 @@ export interface ChaosCounts {
   readonly orphaned: number;
   /** Dead jobs without a reason. */
   readonly deadWithoutReason: number;
+  /** Dead pipeline-stage jobs whose product was pushed all the same. */
+  readonly deadYetPushed: number;
   readonly pushed: number;
   /** Dead jobs by type and reason (ids, URLs and numbers blanked). */
   readonly deadByReason: Readonly<Record<string, number>>;
+  /** Every dead job: its type, product (if any) and that product's final status, and its reason. */
+  readonly deadJobs: readonly DeadJob[];
   /** What each loss, duplicate and stuck item is, for the report (at most a few of each). */
   readonly problems: readonly string[];
 }
 
-export const failed = (c: ChaosCounts): boolean => c.lost > 0 || c.duplicated > 0 || c.stuck > 0 || c.orphaned > 0 || c.deadWithoutReason > 0;
+export interface DeadJob {
+  readonly id: string;
+  readonly type: string;
+  readonly productId: string | null;
+  readonly productStatus: string | null;
+  readonly reason: string | null;
+}
+
+/** Job types whose death stops their product short of the store (a source check's does not). */
+const STAGE_JOB_TYPES = ["import", "translation", "image", "push"] as const;
+
+export const failed = (c: ChaosCounts): boolean => c.lost > 0 || c.duplicated > 0 || c.stuck > 0 || c.orphaned > 0 || c.deadWithoutReason > 0 || c.deadYetPushed > 0;
+
+/** One line per dead job, for the report. */
+export const deadJobLine = (d: DeadJob): string =>
+  `dead ${d.type} job ${d.id}: product ${d.productId ?? "(none)"} is ${d.productStatus ?? "-"}; ${(d.reason ?? "(no reason)").slice(0, 200)}`;
 
 /** A reason with its particulars blanked, so equal causes group together. */
 export const reasonKey = (type: string, reason: string | null): string =>
@@ -78,13 +101,28 @@ export async function checkChaosRun(opts: {
   for (const j of openJobs) note(`stuck job ${j.id} (${j.type}) is ${j.status} after ${j.attempts} attempts`);
   const stuckJobs = OPEN_JOB_STATUSES.reduce((n, s) => n + (byStatus[s] ?? 0), 0);
 
-  const deadRows = await query<{ type: string; last_error: string | null }>("SELECT type::text, last_error FROM jobs WHERE status = 'dead'");
+  // A dead job's product: the payload's productId, or for an import job the product its item made.
+  const deadJobs = (
+    await query<{ id: string; type: string; last_error: string | null; product_id: string | null; product_status: string | null }>(
+      `SELECT j.id, j.type::text, j.last_error, p.id AS product_id, p.status::text AS product_status
+         FROM jobs j
+         LEFT JOIN import_items ii ON ii.job_id = j.id
+         LEFT JOIN products p ON p.id::text = COALESCE(j.payload->>'productId', ii.product_id::text)
+        WHERE j.status = 'dead'
+        ORDER BY j.type, j.id`,
+    )
+  ).map((r): DeadJob => ({ id: r.id, type: r.type, productId: r.product_id, productStatus: r.product_status, reason: r.last_error }));
   const deadByReason: Record<string, number> = {};
   let deadWithoutReason = 0;
-  for (const r of deadRows) {
-    if (!r.last_error?.trim()) deadWithoutReason++;
-    const k = reasonKey(r.type, r.last_error);
+  let deadYetPushed = 0;
+  for (const d of deadJobs) {
+    if (!d.reason?.trim()) deadWithoutReason++;
+    const k = reasonKey(d.type, d.reason);
     deadByReason[k] = (deadByReason[k] ?? 0) + 1;
+    if (d.productStatus === "pushed" && (STAGE_JOB_TYPES as readonly string[]).includes(d.type)) {
+      deadYetPushed++;
+      note(`${deadJobLine(d)} (a dead letter for work that was done)`);
+    }
   }
   if (deadWithoutReason > 0) note(`${deadWithoutReason} dead jobs have no reason`);
 
@@ -165,8 +203,10 @@ export async function checkChaosRun(opts: {
     stuck: stuckJobs + stuckProducts,
     orphaned,
     deadWithoutReason,
+    deadYetPushed,
     pushed: pushed?.n ?? 0,
     deadByReason,
+    deadJobs,
     problems,
   };
 }

@@ -5,6 +5,9 @@
  * once. A pushed product sent again unchanged uses the same key: the store replays its answer
  * and writes nothing. A product changed since its push (a new price, a newer version) gets a
  * new key, so the store receives the change (it updates its product for our externalId).
+ * A redelivery of the job that already pushed the product (its outcome was lost to a crash or a
+ * dropped connection after the transition committed) is done: it completes without asking the
+ * store again, so a store outage at that moment cannot dead-letter work that landed.
  */
 import { z } from "zod";
 import { PermanentJobError, type JobHandler } from "../jobs/types.js";
@@ -27,6 +30,12 @@ export function contentVersion(p: { status: string; version: number; pushedVersi
   return p.status === "pushed" && p.pushedVersion !== null && p.version === p.pushedVersion + 1 ? p.pushedVersion : p.version;
 }
 
+/** True when the product's transition to pushed was made by this job (its details carry the job id). */
+async function pushedByJob(prisma: WorkerDeps["db"]["prisma"], productId: string, jobId: string): Promise<boolean> {
+  const event = await prisma.productEvent.findFirst({ where: { productId, toStatus: "pushed", details: { path: ["jobId"], equals: jobId } }, select: { id: true } });
+  return event !== null;
+}
+
 export function pushHandler(deps: WorkerDeps): JobHandler<ProductPayload> {
   const prisma = deps.db.prisma;
   const pushed = deps.metrics.counter(productsPushedTotal);
@@ -41,6 +50,10 @@ export function pushHandler(deps: WorkerDeps): JobHandler<ProductPayload> {
     if (!product) throw new PermanentJobError(`product ${productId} does not exist`);
     if (product.status !== "approved" && product.status !== "pushed") {
       ctx.logger.info({ productId, status: product.status }, "product is neither approved nor pushed; not pushing");
+      return;
+    }
+    if (product.status === "pushed" && (await pushedByJob(prisma, productId, ctx.jobId))) {
+      ctx.logger.info({ productId, storeProductId: product.storeProductId }, "this job already pushed the product (a redelivery); nothing to do");
       return;
     }
     const body: StoreProductInput = {

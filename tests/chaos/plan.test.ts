@@ -43,7 +43,7 @@ describe("the fault plan", () => {
 describe("the report", () => {
   it("groups dead reasons without their particulars and prints one summary line", () => {
     expect(reasonKey("image", "image 0 (http://127.0.0.1:4100/img/x.jpg) is corrupt:\n bad")).toBe(reasonKey("image", "image 3 (http://127.0.0.1:9/img/y.jpg) is corrupt:  bad"));
-    const line = summaryLine({ sent: 5, completed: 19, dead: 1, lost: 0, duplicated: 0, stuck: 0, orphaned: 0, deadWithoutReason: 0, pushed: 4, deadByReason: {}, problems: [] }, 12.34, 5);
+    const line = summaryLine({ sent: 5, completed: 19, dead: 1, lost: 0, duplicated: 0, stuck: 0, orphaned: 0, deadWithoutReason: 0, deadYetPushed: 0, pushed: 4, deadByReason: {}, deadJobs: [], problems: [] }, 12.34, 5);
     expect(line).toBe("chaos: sent=5 completed=19 dead=1 lost=0 duplicated=0 stuck=0 orphaned=0 settle=12.3s faults=5");
   });
 });

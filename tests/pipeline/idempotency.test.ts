@@ -26,7 +26,7 @@ const queue: JobQueue = {
     return { jobId: opts?.jobId };
   },
 };
-const ctx = (type: JobType, jobId = randomUUID()): JobContext => ({ jobId, type, attempt: 1, logger: silentLogger(), signal: new AbortController().signal });
+const ctx = (type: JobType, jobId: string = randomUUID()): JobContext => ({ jobId, type, attempt: 1, logger: silentLogger(), signal: new AbortController().signal });
 const twice = async (fn: () => Promise<void>) => {
   await fn();
   await fn();
@@ -91,6 +91,24 @@ describe("every handler is idempotent per job", () => {
     expect([...h.store.products.values()].filter((p) => p.externalId === productId)).toHaveLength(1);
     expect(await metricValue(h.metrics, "products_pushed_total")).toBe(before + 1);
     expect(await h.db.prisma.productEvent.count({ where: { productId, toStatus: "pushed" } })).toBe(1);
+  });
+
+  it("push: a redelivery after the push landed completes without the store, even while the store fails", async () => {
+    const [pushedEvent] = await h.db.prisma.productEvent.findMany({ where: { productId, toStatus: "pushed" } });
+    const pushJobId = (pushedEvent!.details as { jobId: string }).jobId;
+    const requestsBefore = h.store.requests.length;
+    h.store.faults.unavailableFor(60_000);
+    try {
+      // The job that pushed it, delivered again (its outcome was lost): done, no store call.
+      await pushHandler(deps)({ productId }, ctx("push", pushJobId));
+      expect(h.store.requests.length).toBe(requestsBefore);
+      // Another push job (an operator's re-send) does ask the store, and the outage fails it for a retry.
+      await expect(pushHandler(deps)({ productId }, ctx("push"))).rejects.toThrow(/store answered 503/);
+      expect(h.store.requests.length).toBe(requestsBefore + 1);
+    } finally {
+      h.store.faults.clear();
+    }
+    expect((await h.db.prisma.product.findUniqueOrThrow({ where: { id: productId } })).status).toBe("pushed");
   });
 
   it("source_check: one recorded check per job", async () => {
