@@ -11,7 +11,9 @@
  *   index      processing with the jobs table's previous index shape, (status, type), against
  *              the current (status, type, created_at, id): the write cost of the listing index.
  *   retention  processing with 1,000,000 old completed rows in the table against an empty
- *              table, then one retention pass over those rows (rows/s, longest batch).
+ *              table, then one retention pass over those rows (rows/s, longest batch): first
+ *              on a private Postgres with the smallest environment's memory (the target),
+ *              then on the shared test server (Debian's 128 MB of shared_buffers).
  *   scale      engine throughput at concurrency 1, 8, 32, 128 with 100 B and 10 KB payloads,
  *              and with a handler that awaits 5 ms.
  * The closing lines are `ratio engine/raw=<x>` and `ratio engine/bullmq=<y>` (processing).
@@ -23,9 +25,10 @@ import { randomBytes } from "node:crypto";
 import { cpus, loadavg, totalmem } from "node:os";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { removeCompletedJobs } from "../services/jobs/retention.js";
-import { createTestDatabase } from "../tests/helpers/db.js";
+import { PG_ADMIN_URL, createTestDatabase } from "../tests/helpers/db.js";
 import { CpuMeter, type CpuSplit } from "./jobs/cpu.js";
 import { fillOldRows } from "./jobs/old-rows.js";
+import { showSetting, startPostgres } from "./jobs/postgres.js";
 import { startRedis, type RedisServer } from "./jobs/redis.js";
 import { BullSystem, EngineSystem, RawSystem, amqp, type JobSystem, type Workload } from "./jobs/systems.js";
 
@@ -165,7 +168,7 @@ async function main(): Promise<void> {
     }
     if (figures.size > 0) printPeers(figures);
     if (ONLY.has("index")) results.push(await indexCase(conn));
-    if (ONLY.has("retention")) results.push(...(await retentionCase(conn)));
+    if (ONLY.has("retention")) results.push(...(await retentionCases(conn)));
     if (ONLY.has("scale")) results.push(...(await scaleCurve(conn)));
     for (const r of results) log(r);
     const e = figures.get("engine");
@@ -234,8 +237,25 @@ async function walBytesSince(e: EngineSystem, lsn: string): Promise<number> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const fmtBytes = (b: number) => (b >= 1024 ? `${(b / 1024).toFixed(1)} KB` : `${Math.round(b)} B`);
 
-async function retentionCase(conn: Awaited<ReturnType<typeof amqp>>): Promise<string[]> {
-  const full = await createTestDatabase("bench_old");
+/**
+ * The retention case on a private server with the memory of the smallest environment's
+ * database (the target), then on the shared test server, whose 128 MB of shared_buffers holds
+ * less than the table: there every new row lands on an old page that is no longer cached.
+ */
+async function retentionCases(conn: Awaited<ReturnType<typeof amqp>>): Promise<string[]> {
+  const server = await startPostgres();
+  let sized: string[];
+  try {
+    sized = await retentionCase(conn, server.adminUrl, "private server sized as the smallest environment's RDS", true);
+  } finally {
+    await server.stop();
+  }
+  return [...sized, ...(await retentionCase(conn, PG_ADMIN_URL, "shared test server", false))];
+}
+
+async function retentionCase(conn: Awaited<ReturnType<typeof amqp>>, adminUrl: string, where: string, target: boolean): Promise<string[]> {
+  const sharedBuffers = await showSetting(adminUrl, "shared_buffers");
+  const full = await createTestDatabase("bench_old", adminUrl);
   try {
     const t0 = performance.now();
     await fillOldRows(full, OLD_ROWS, SMALL);
@@ -246,7 +266,7 @@ async function retentionCase(conn: Awaited<ReturnType<typeof amqp>>): Promise<st
     const oldWal: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       for (const which of ["empty", "old"] as const) {
-        const engine = await EngineSystem.open(conn, ns, which === "old" ? { database: full } : {});
+        const engine = await EngineSystem.open(conn, ns, which === "old" ? { database: full, adminUrl } : { adminUrl });
         try {
           await engine.enqueueBulk(N, SMALL, BULK, BULK_PARALLEL);
           const lsn0 = await walPosition(engine);
@@ -265,7 +285,7 @@ async function retentionCase(conn: Awaited<ReturnType<typeof amqp>>): Promise<st
     const e = Math.max(...empty);
     const o = Math.max(...old);
     // One retention pass over the old rows (7-day default: every one of them is past it).
-    const engine = await EngineSystem.open(conn, ns, { database: full });
+    const engine = await EngineSystem.open(conn, ns, { database: full, adminUrl });
     let pass: Awaited<ReturnType<typeof removeCompletedJobs>>;
     let passMs: number;
     try {
@@ -277,8 +297,8 @@ async function retentionCase(conn: Awaited<ReturnType<typeof amqp>>): Promise<st
     }
     const removed = Object.values(pass.removed).reduce((s, x) => s + x, 0);
     return [
-      `retention: ${OLD_ROWS.toLocaleString("en-US")} old completed rows (filled in ${fillS.toFixed(0)} s): process ${fmtRate(o)}/s vs empty table ${fmtRate(e)}/s: ratio ${(o / e).toFixed(2)} (target >= 0.90); WAL per job ${fmtBytes(median(oldWal))} vs ${fmtBytes(median(emptyWal))} (the whole server's WAL, other users' included)`,
-      `retention pass: removed ${removed.toLocaleString("en-US")} rows in ${(passMs / 1000).toFixed(1)} s (${fmtRate(rate(removed, passMs))} rows/s), ${pass.batches} batches of <= 1,000, longest batch ${pass.longestBatchMs.toFixed(0)} ms`,
+      `retention (${where}, shared_buffers ${sharedBuffers}): ${OLD_ROWS.toLocaleString("en-US")} old completed rows (filled in ${fillS.toFixed(0)} s): process ${fmtRate(o)}/s vs empty table ${fmtRate(e)}/s: ratio ${(o / e).toFixed(2)}${target ? " (target >= 0.90)" : ""}; WAL per job ${fmtBytes(median(oldWal))} vs ${fmtBytes(median(emptyWal))}${target ? "" : " (the whole server's WAL, other users' included)"}`,
+      `retention pass (${where}): removed ${removed.toLocaleString("en-US")} rows in ${(passMs / 1000).toFixed(1)} s (${fmtRate(rate(removed, passMs))} rows/s), ${pass.batches} batches of <= 1,000, longest batch ${pass.longestBatchMs.toFixed(0)} ms`,
     ];
   } finally {
     await full.drop();

@@ -192,6 +192,8 @@ export class RawSystem implements JobSystem {
 export interface EngineSystemOptions {
   /** An existing database (the 1M-row case); a fresh one is created otherwise. */
   database?: TestDatabase;
+  /** The server to create it on and read its backends from (the shared test server by default). */
+  adminUrl?: string;
   linger?: number;
 }
 
@@ -217,9 +219,9 @@ export class EngineSystem implements JobSystem {
   }
 
   static async open(conn: Connection, ns: string, opts: EngineSystemOptions = {}): Promise<EngineSystem> {
-    const testDb = opts.database ?? (await createTestDatabase("bench"));
+    const testDb = opts.database ?? (await createTestDatabase("bench", opts.adminUrl));
     const db = await openDatabase({ databaseUrl: testDb.url, poolMax: 10 });
-    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+    const admin = new pg.Client({ connectionString: opts.adminUrl ?? PG_ADMIN_URL });
     await admin.connect();
     const s = new EngineSystem(conn, ns, testDb, db, admin, opts);
     const query = db.sql.query.bind(db.sql);

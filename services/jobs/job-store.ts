@@ -162,7 +162,7 @@ export class JobStore {
     await this.sql.query(
       `UPDATE jobs AS j SET published = true
        FROM unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[]) AS v(id, status, attempts, version)
-       WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND j.published = false AND j.status::text = v.status AND j.attempts = v.attempts
+       WHERE j.id = v.id AND j.published = false AND j.status::text = v.status AND j.attempts = v.attempts
          AND date_trunc('milliseconds', j.updated_at) = v.version`,
       [plainArray(rows.map((r) => r.id)), plainArray(rows.map((r) => r.status)), plainArray(rows.map((r) => r.attempts)), plainArray(rows.map((r) => iso(r.version)))],
     );

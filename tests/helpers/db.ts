@@ -13,21 +13,21 @@ import { withPgClient } from "../../services/db/pg-session.js";
 
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
-export function databaseUrl(name: string): string {
-  const u = new URL(PG_ADMIN_URL);
+/** The URL of database `name` on the server of `adminUrl` (the shared test server by default). */
+export function databaseUrl(name: string, adminUrl = PG_ADMIN_URL): string {
+  const u = new URL(adminUrl);
   u.pathname = `/${name}`;
   return u.toString();
 }
 
-const withAdmin = <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => withPgClient(PG_ADMIN_URL, fn);
+/** The migrated template of each server (a benchmark may use a private server besides the shared one). */
+const templates = new Map<string, Promise<string>>();
 
-let templatePromise: Promise<string> | undefined;
-
-async function migratedTemplate(): Promise<string> {
+async function migratedTemplate(adminUrl: string): Promise<string> {
   const migrations = await loadMigrations();
   const hash = createHash("sha256").update(migrations.map((m) => m.name + m.checksum).join()).digest("hex").slice(0, 12);
   const name = `tpl_platform_${hash}`;
-  await withAdmin(async (admin) => {
+  await withPgClient(adminUrl, async (admin) => {
     await admin.query("SELECT pg_advisory_lock(4242)");
     try {
       const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
@@ -35,7 +35,7 @@ async function migratedTemplate(): Promise<string> {
       const building = `${name}_build`;
       await admin.query(`DROP DATABASE IF EXISTS "${building}"`);
       await admin.query(`CREATE DATABASE "${building}"`);
-      const c = new pg.Client({ connectionString: databaseUrl(building) });
+      const c = new pg.Client({ connectionString: databaseUrl(building, adminUrl) });
       await c.connect();
       try {
         await applyMigrations(pgExecutor(c), migrations);
@@ -56,24 +56,25 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** An empty database with every migration applied. */
-export async function createTestDatabase(prefix = "t"): Promise<TestDatabase> {
-  templatePromise ??= migratedTemplate();
-  const template = await templatePromise;
+/** An empty database with every migration applied, on the shared test server or the one of `adminUrl`. */
+export async function createTestDatabase(prefix = "t", adminUrl = PG_ADMIN_URL): Promise<TestDatabase> {
+  let template = templates.get(adminUrl);
+  if (!template) templates.set(adminUrl, (template = migratedTemplate(adminUrl)));
+  const from = await template;
   const name = `${prefix}_${process.pid}_${randomBytes(4).toString("hex")}`;
-  await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
-  return { name, url: databaseUrl(name), drop: () => dropDatabase(name) };
+  await withPgClient(adminUrl, (admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE "${from}"`));
+  return { name, url: databaseUrl(name, adminUrl), drop: () => dropDatabase(name, adminUrl) };
 }
 
 /** An empty database with nothing applied. */
 export async function createEmptyDatabase(prefix = "e"): Promise<TestDatabase> {
   const name = `${prefix}_${process.pid}_${randomBytes(4).toString("hex")}`;
-  await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}"`));
+  await withPgClient(PG_ADMIN_URL, (admin) => admin.query(`CREATE DATABASE "${name}"`));
   return { name, url: databaseUrl(name), drop: () => dropDatabase(name) };
 }
 
-export async function dropDatabase(name: string): Promise<void> {
-  await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+export async function dropDatabase(name: string, adminUrl = PG_ADMIN_URL): Promise<void> {
+  await withPgClient(adminUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
 }
 
 /** A migrated test database opened through the application's own client. */
