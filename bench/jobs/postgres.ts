@@ -23,7 +23,6 @@ export const SMALLEST_ENVIRONMENT_SHARED_BUFFERS = "1GB";
 export interface PostgresServer {
   /** postgresql://postgres@127.0.0.1:<port>/postgres (trust auth on loopback). */
   readonly adminUrl: string;
-  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -66,7 +65,7 @@ export async function startPostgres(settings: Record<string, string> = { shared_
     await stop();
     throw new Error(`private postgres did not start (as ${user ? "postgres" : userInfo().username}): ${running.output().slice(-500)}`, { cause: err });
   }
-  return { adminUrl, pid: running.child.pid!, stop };
+  return { adminUrl, stop };
 }
 
 /** A server's setting as it reports it (SHOW), e.g. "128MB". */
