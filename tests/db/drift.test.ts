@@ -2,7 +2,8 @@
  * schema.prisma is the source of truth; the committed migrations must build exactly the schema it
  * describes. Prisma renders the schema as SQL (offline, tools/prisma-sql); that SQL and the
  * committed migrations are applied to two scratch databases on the real Postgres, and their
- * pg_dump schemas must be identical.
+ * pg_dump schemas must be identical. Storage parameters, which schema.prisma cannot express, come
+ * from services/db/storage-parameters.ts and are applied to the schema-built database.
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -11,6 +12,7 @@ import { applyMigrations } from "../../services/db/migrations.js";
 import { withPgClient } from "../../services/db/pg-session.js";
 import { createEmptyDatabase, type TestDatabase } from "../helpers/db.js";
 import { pgExecutor } from "../../services/db/executors.js";
+import { storageParametersSql } from "../../services/db/storage-parameters.js";
 
 const run = promisify(execFile);
 
@@ -40,7 +42,7 @@ describe("schema.prisma and prisma/migrations", () => {
   it("build identical database schemas", async () => {
     const { stdout: schemaSql } = await run(process.execPath, ["tools/prisma-sql/render.mjs"], { maxBuffer: 16 * 1024 * 1024 });
     expect(schemaSql).toContain("CREATE TABLE");
-    await withPgClient(fromSchema.url, (c) => c.query(schemaSql));
+    await withPgClient(fromSchema.url, (c) => c.query(`${schemaSql}\n${storageParametersSql()}`));
     await withPgClient(fromMigrations.url, (c) => applyMigrations(pgExecutor(c)));
     const [expected, actual] = await Promise.all([schemaDump(fromSchema.url), schemaDump(fromMigrations.url)]);
     expect(expected.length).toBeGreaterThan(1000);
