@@ -38,7 +38,7 @@ export interface JobSystem {
   enqueueBulk(n: number, payload: unknown, batch: number, parallel: number): Promise<void>;
   /** Consumes until n jobs are completed, then stops consuming. */
   process(n: number, w: Workload): Promise<void>;
-  /** A steady offered load (single enqueues) with workers running; enqueue-to-completed latencies in ms. */
+  /** A steady offered load (single enqueues) with workers running; enqueue-to-completed latencies in ms, in enqueue order. */
   latency(rate: number, seconds: number, payload: unknown, w: Workload): Promise<number[]>;
   close(): Promise<void>;
 }
@@ -98,6 +98,27 @@ function counter(n: number, what: string, timeoutMs = 120_000) {
   };
 }
 
+/**
+ * Enqueue-to-completed latencies of a steady offered load, in enqueue order (so the caller can
+ * drop a warm-up prefix). `start` when a job is offered, `finish` when its completion is seen.
+ */
+function latencyRecorder(total: number, what: string) {
+  const started = new Map<string, { i: number; t0: number }>();
+  const out = new Array<number>(total);
+  const c = counter(total, what);
+  return {
+    start(id: string, i: number): void {
+      started.set(id, { i, t0: performance.now() });
+    },
+    finish(id: string): void {
+      const s = started.get(id);
+      if (s !== undefined) out[s.i] = performance.now() - s.t0;
+      c.hit();
+    },
+    latencies: c.done.then(() => out),
+  };
+}
+
 // -------------------------------------------------------------------------------- raw
 
 export class RawSystem implements JobSystem {
@@ -153,25 +174,20 @@ export class RawSystem implements JobSystem {
   }
 
   async latency(rate: number, seconds: number, payload: unknown, w: Workload): Promise<number[]> {
-    const started = new Map<string, number>();
-    const out: number[] = [];
-    const total = Math.round(rate * seconds);
-    const c = counter(total, "raw latency");
+    const rec = latencyRecorder(Math.round(rate * seconds), "raw latency");
     const sub = this.conn.createConsumer(
       { queue: this.queue, queueOptions: { queue: this.queue, passive: true }, qos: { prefetchCount: w.prefetch }, concurrency: w.concurrency, requeue: false },
       async (msg) => {
         if (w.handler) await w.handler();
-        const t0 = started.get(String(msg.messageId));
-        if (t0 !== undefined) out.push(performance.now() - t0);
-        c.hit();
+        rec.finish(String(msg.messageId));
         return ConsumerStatus.ACK;
       },
     );
     await offer(rate, seconds, (i) => {
-      started.set(`l${i}`, performance.now());
+      rec.start(`l${i}`, i);
       void this.pub.send({ routingKey: this.queue, durable: true, messageId: `l${i}`, contentType: "application/json" }, payload);
     });
-    await c.done;
+    const out = await rec.latencies;
     await sub.close();
     return out;
   }
@@ -284,24 +300,17 @@ export class EngineSystem implements JobSystem {
   }
 
   latency(rate: number, seconds: number, payload: unknown, w: Workload): Promise<number[]> {
-    const started = new Map<string, number>();
-    const out: number[] = [];
-    const c = counter(Math.round(rate * seconds), "engine latency");
+    const rec = latencyRecorder(Math.round(rate * seconds), "engine latency");
     return this.withWorkers(
       w,
-      (id) => {
-        const t0 = started.get(id);
-        if (t0 !== undefined) out.push(performance.now() - t0);
-        c.hit();
-      },
+      (id) => rec.finish(id),
       async (e) => {
-        await offer(rate, seconds, () => {
+        await offer(rate, seconds, (i) => {
           const jobId = uuidv7();
-          started.set(jobId, performance.now());
+          rec.start(jobId, i);
           void e.enqueue("import", payload, { jobId });
         });
-        await c.done;
-        return out;
+        return rec.latencies;
       },
     );
   }
@@ -371,23 +380,16 @@ export class BullSystem implements JobSystem {
   }
 
   latency(rate: number, seconds: number, payload: unknown, w: Workload): Promise<number[]> {
-    const started = new Map<string, number>();
-    const out: number[] = [];
-    const c = counter(Math.round(rate * seconds), "bullmq latency");
+    const rec = latencyRecorder(Math.round(rate * seconds), "bullmq latency");
     return this.withWorker(
       w,
-      (id) => {
-        const t0 = started.get(id);
-        if (t0 !== undefined) out.push(performance.now() - t0);
-        c.hit();
-      },
+      (id) => rec.finish(id),
       async () => {
         await offer(rate, seconds, (i) => {
-          started.set(`l${i}`, performance.now());
+          rec.start(`l${i}`, i);
           void this.queue.add("import", payload, { jobId: `l${i}` });
         });
-        await c.done;
-        return out;
+        return rec.latencies;
       },
     );
   }
