@@ -29,7 +29,7 @@ import { RunningHandler, type Attempt, type Outcome } from "./attempt.js";
 import { Batcher } from "./batcher.js";
 import { JobTimeoutError } from "./errors.js";
 import { engineMetrics, type EngineMetrics } from "./engine-metrics.js";
-import { JobStore, type Claim, type Finish } from "./job-store.js";
+import { JobStore, type Claim, type ClaimRequest, type Finish } from "./job-store.js";
 import { Outbox, isJobId, raceTimeout, type EnqueueItem, type EnqueueOptions } from "./outbox.js";
 import { DEFAULT_RETENTION, retentionPolicy, type RetentionPolicy } from "./retention.js";
 import { maxAttempts, type RetryPolicy } from "./retry-policy.js";
@@ -124,7 +124,7 @@ export class JobEngine {
   private timeoutTick = Infinity;
   private stopping = false;
   private stopPromise: Promise<void> | undefined;
-  private readonly claims: Batcher<string, Claim | undefined>;
+  private readonly claims: Batcher<ClaimRequest, Claim | undefined>;
   private readonly finishes: Batcher<Finish, boolean>;
   private readonly releases: Batcher<{ id: string; attempt: number }, undefined>;
   private readonly workerContext: WorkerContext;
@@ -178,9 +178,9 @@ export class JobEngine {
       lingerMs: linger,
       maxSize,
       onError: onError("claiming jobs"),
-      flush: async (ids) => {
-        const claimed = await this.store.claim(ids, this.clock());
-        return ids.map((id) => claimed.get(id));
+      flush: async (rows) => {
+        const claimed = await this.store.claim(rows, this.clock());
+        return rows.map((r) => claimed.get(r.id));
       },
     });
     this.finishes = new Batcher({

@@ -36,6 +36,15 @@ export interface Claim {
   maxAttempts: number;
 }
 
+/** A delivery asking to start its attempt. */
+export interface ClaimRequest {
+  id: string;
+  /** The attempt its message is for (x-attempt + 1); null when the message does not say. */
+  attempt: number | null;
+  /** The broker handed this message out before (a worker or channel died with it). */
+  redelivered: boolean;
+}
+
 export interface Finish {
   id: string;
   attempt: number;
@@ -112,7 +121,7 @@ function plainArray(values: readonly (string | number | boolean | null)[]): stri
 // the few rows of the batch. The statements that join the batch (unnest) to the table are
 // planned for each batch, never prepared: a generic plan does not know the batch size and
 // may rescan the unnest for every row (a 150-row outcome batch took 37 ms instead of 1.5 ms
-// on a 1M-row table). The insert and the claim have no such join and are prepared.
+// on a 1M-row table). The insert has no such join and is prepared.
 // markPublished joins by id alone: its extra `id = ANY` scan was estimated at one row on a
 // 1M-row table (all published), so the planner put the unnest inside a nested loop and
 // rescanned it for every row (795 ms for 2,000 rows, 6.7 ms driven from the batch).
@@ -125,6 +134,19 @@ function plainArray(values: readonly (string | number | boolean | null)[]): stri
 const FINISH_GUARD = `WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND (
          (NOT v.direct AND j.status::text = 'processing' AND j.attempts = v.attempt)
          OR (v.direct AND j.status::text IN ('pending', 'failed') AND j.attempts = v.attempt - 1))`;
+
+/**
+ * Which rows a delivery may claim. A waiting row (pending, or failed with its retry due) is
+ * claimed by the message for its next attempt: attempts = message attempt - 1. A processing
+ * row, whose attempt started and whose worker may have died, only by a redelivery (the
+ * broker's flag) of that attempt's message or an earlier one: the attempt that died is
+ * counted. A fresh copy of a message while its attempt runs, or a copy of a message whose
+ * attempt was already recorded (a publish repeated after a lost confirmation, an ack lost in a
+ * broker outage), matches nothing. A message that names no attempt claims as it always did.
+ */
+const CLAIM_GUARD = `WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND (
+         (j.status::text IN ('pending', 'failed') AND (v.attempt IS NULL OR j.attempts = v.attempt - 1))
+         OR (j.status::text = 'processing' AND (v.attempt IS NULL OR (v.redelivered AND j.attempts >= v.attempt))))`;
 
 export class JobStore {
   constructor(private readonly sql: SqlExecutor) {}
@@ -182,16 +204,19 @@ export class JobStore {
   }
 
   /**
-   * Starts an attempt for each delivered job: status processing, attempts + 1. Jobs already
-   * completed or dead (a duplicate delivery) are not returned.
+   * Starts an attempt for each delivered job: status processing, attempts + 1, when the message
+   * is the one the row waits for (CLAIM_GUARD). Jobs already completed or dead, and copies of a
+   * message whose attempt has already been recorded or is running, are not returned: the
+   * caller acknowledges them as duplicates, so a duplicate never starts an attempt of its own
+   * (it would run ahead of the retry's backoff and use up the job's attempts).
    */
-  async claim(ids: string[], now: Date): Promise<Map<string, Claim>> {
+  async claim(rows: ClaimRequest[], now: Date): Promise<Map<string, Claim>> {
     const r = await this.sql.query<{ id: string; attempts: number; max_attempts: number }>(
-      `UPDATE jobs SET status = 'processing', attempts = attempts + 1, started_at = $2, published = true, updated_at = $2
-       WHERE id = ANY($1::uuid[]) AND status::text IN ('pending', 'failed', 'processing')
-       RETURNING id, attempts, max_attempts`,
-      [plainArray(ids), iso(now)],
-      "jobs_claim",
+      `UPDATE jobs AS j SET status = 'processing', attempts = j.attempts + 1, started_at = $4, published = true, updated_at = $4
+       FROM unnest($1::uuid[], $2::int[], $3::bool[]) AS v(id, attempt, redelivered)
+       ${CLAIM_GUARD}
+       RETURNING j.id, j.attempts, j.max_attempts`,
+      [plainArray(rows.map((x) => x.id)), plainArray(rows.map((x) => x.attempt)), plainArray(rows.map((x) => x.redelivered)), iso(now)],
     );
     return new Map(r.rows.map((x) => [x.id, { id: x.id, attempts: x.attempts, maxAttempts: x.max_attempts }]));
   }

@@ -7,7 +7,10 @@
  *           that window takes its claim back and its outcome write starts and ends the attempt
  *           in one statement. A redelivery (a worker or channel died with the message) is
  *           claimed before it runs, so the attempt that died is counted and a job out of
- *           attempts is recorded `dead` without running again.
+ *           attempts is recorded `dead` without running again. A copy of a message this
+ *           worker is already handling waits for that run and is then claimed before it runs.
+ *           A claim succeeds only for the message the row waits for (CLAIM_GUARD in
+ *           job-store.ts): a duplicate never starts an attempt of its own.
  *   run     The handler gets a slot (per-type concurrency), a context, and a timeout; at the
  *           shutdown deadline it is aborted and the attempt is released.
  *   record  The outcome is written (group-committed with its neighbours): `completed`,
@@ -22,7 +25,7 @@ import { Attempt, type Outcome, type PendingClaim } from "./attempt.js";
 import type { Batcher } from "./batcher.js";
 import { JobConsumer, type Delivery } from "./consumer.js";
 import type { EngineMetrics } from "./engine-metrics.js";
-import type { Claim, Finish } from "./job-store.js";
+import type { Claim, ClaimRequest, Finish } from "./job-store.js";
 import { isJobId, type Outbox } from "./outbox.js";
 import { retryDelayMs, type RetryPolicy } from "./retry-policy.js";
 import { Slots } from "./slots.js";
@@ -43,7 +46,7 @@ export interface WorkerContext {
   readonly clock: () => Date;
   readonly retry: RetryPolicy;
   readonly maxAttempts: number;
-  readonly claims: Batcher<string, Claim | undefined>;
+  readonly claims: Batcher<ClaimRequest, Claim | undefined>;
   readonly finishes: Batcher<Finish, boolean>;
   readonly releases: Batcher<{ id: string; attempt: number }, undefined>;
   readonly outbox: Outbox;
@@ -75,8 +78,26 @@ export class JobWorker {
     this.consumer.on("error", (err: unknown) => c.logger.warn({ err, type }, "job consumer error"));
   }
 
+  /**
+   * The delivery of each job id this worker holds now. A second copy of a job's message (the
+   * broker redelivered it after a lost channel while its first run goes on, or a publish was
+   * repeated) waits for that run to be recorded, then claims before it runs: it never runs
+   * beside its twin, and it finds the job done or its attempt recorded, so it is acknowledged.
+   */
+  private readonly inHand = new Map<string, Promise<ConsumerStatus>>();
+
   private readonly deliver = (msg: AsyncMessage, delivery: Delivery): void => {
-    this.handle(msg).then(
+    const jobId = msg.messageId ?? stringHeader(msg.headers?.[HEADERS.jobId]);
+    const twin = jobId === undefined ? undefined : this.inHand.get(jobId);
+    const handled = twin ? twin.then(() => this.handle(msg, jobId, true), () => this.handle(msg, jobId, true)) : this.handle(msg, jobId, false);
+    if (jobId !== undefined) {
+      this.inHand.set(jobId, handled);
+      const forget = () => {
+        if (this.inHand.get(jobId) === handled) this.inHand.delete(jobId);
+      };
+      handled.then(forget, forget);
+    }
+    handled.then(
       (status) => delivery.settle(status),
       async (err: unknown) => {
         // Never requeue at once (a hot loop): log, then requeue after a pause.
@@ -87,8 +108,8 @@ export class JobWorker {
     );
   };
 
-  private async handle(msg: AsyncMessage): Promise<ConsumerStatus> {
-    const job = await this.claim(msg);
+  private async handle(msg: AsyncMessage, jobId: string | undefined, afterTwin: boolean): Promise<ConsumerStatus> {
+    const job = await this.claim(msg, jobId, afterTwin);
     if (typeof job === "number") return job;
     const outcome = await this.run(job, msg);
     return this.record(job, outcome, msg);
@@ -96,10 +117,12 @@ export class JobWorker {
 
   // ---------------------------------------------------------------------------------- claim
 
-  /** The attempt this delivery runs as, or how to settle it without running. */
-  private async claim(msg: AsyncMessage): Promise<Attempt | ConsumerStatus> {
+  /**
+   * The attempt this delivery runs as, or how to settle it without running. `afterTwin`: a copy
+   * of the same job's message was just handled here, so this one claims before it runs.
+   */
+  private async claim(msg: AsyncMessage, jobId: string | undefined, afterTwin: boolean): Promise<Attempt | ConsumerStatus> {
     const type = this.type;
-    const jobId = msg.messageId ?? stringHeader(msg.headers?.[HEADERS.jobId]);
     if (!isJobId(jobId)) {
       this.c.logger.error({ messageId: msg.messageId, type }, "message without a job id; sent to the dead-letter queue");
       return ConsumerStatus.DROP;
@@ -107,12 +130,14 @@ export class JobWorker {
     if (this.c.isStopping()) return ConsumerStatus.REQUEUE;
     const requestId = stringHeader(msg.headers?.[HEADERS.requestId]);
     const headerAttempt = Number(msg.headers?.[HEADERS.attempt] ?? 0) + 1;
-    if (!msg.redelivered && Number.isInteger(headerAttempt) && headerAttempt >= 1) {
-      return new Attempt(jobId, type, headerAttempt, this.c.maxAttempts, this.c.logger, this.c.claims.ticket(jobId) as PendingClaim, requestId);
+    const attempt = Number.isInteger(headerAttempt) && headerAttempt >= 1 ? headerAttempt : null;
+    const redelivered = msg.redelivered === true;
+    if (!redelivered && !afterTwin && attempt !== null) {
+      return new Attempt(jobId, type, attempt, this.c.maxAttempts, this.c.logger, this.c.claims.ticket({ id: jobId, attempt, redelivered }) as PendingClaim, requestId);
     }
     let claim: Claim | undefined;
     try {
-      claim = await this.c.claims.add(jobId);
+      claim = await this.c.claims.add({ id: jobId, attempt, redelivered });
     } catch {
       return ConsumerStatus.REQUEUE;
     }
