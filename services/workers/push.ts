@@ -7,7 +7,9 @@
  * new key, so the store receives the change (it updates its product for our externalId).
  * A redelivery of the job that already pushed the product (its outcome was lost to a crash or a
  * dropped connection after the transition committed) is done: it completes without asking the
- * store again, so a store outage at that moment cannot dead-letter work that landed.
+ * store again, so a store outage at that moment cannot dead-letter work that landed. For the
+ * same reason a run whose store call fails looks again before it fails: a twin run of the same
+ * job may have pushed the product in the meantime.
  */
 import { z } from "zod";
 import { PermanentJobError, type JobHandler } from "../jobs/types.js";
@@ -72,6 +74,11 @@ export function pushHandler(deps: WorkerDeps): JobHandler<ProductPayload> {
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
       if (product.status === "pushed") throw err.transient ? err : new PermanentJobError(err.message, { cause: err });
+      // A twin run of this job (a redelivery beside a run that still goes on) may have pushed it meanwhile.
+      if (await pushedByJob(prisma, productId, ctx.jobId)) {
+        ctx.logger.info({ productId, err: err.message }, "the store call failed, but another run of this job pushed the product; nothing to do");
+        return;
+      }
       return fail(deps, ctx, productId, `push to the store failed: ${err.message}`, err.transient, err);
     }
     if (product.status === "pushed") {

@@ -15,7 +15,7 @@ import { importHandler } from "../../services/workers/import.js";
 import { pushHandler } from "../../services/workers/push.js";
 import { sourceCheckHandler } from "../../services/workers/source-check.js";
 import { translationHandler } from "../../services/workers/translation.js";
-import { metricValue, startHarness, type PipelineHarness } from "./harness.js";
+import { metricValue, startHarness, waitFor, type PipelineHarness } from "./harness.js";
 
 let h: PipelineHarness;
 let deps: WorkerDeps;
@@ -109,6 +109,26 @@ describe("every handler is idempotent per job", () => {
       h.store.faults.clear();
     }
     expect((await h.db.prisma.product.findUniqueOrThrow({ where: { id: productId } })).status).toBe("pushed");
+  });
+
+  it("push: a run whose store call fails after its twin pushed the product completes (no dead letter for work that was done)", async () => {
+    // Two runs of one push job at once (a redelivery beside a run that still goes on, in another
+    // worker): the first run's request is answered late, with a 503; the twin's goes through.
+    const id = randomUUID();
+    await h.db.prisma.product.create({ data: { id, sourceUrl: `https://shop.example/p/twin-${id}`, title: "Twin", status: "approved" } });
+    const jobId = randomUUID();
+    h.store.faults.fail(503, 1, undefined, 2000);
+    try {
+      const first = pushHandler(deps)({ productId: id }, ctx("push", jobId));
+      await waitFor("the first run's request at the store", async () => h.store.faults.queued === 0);
+      await pushHandler(deps)({ productId: id }, ctx("push", jobId));
+      expect((await h.db.prisma.product.findUniqueOrThrow({ where: { id } })).status).toBe("pushed");
+      await expect(first).resolves.toBeUndefined();
+    } finally {
+      h.store.faults.clear();
+    }
+    expect((await h.db.prisma.product.findUniqueOrThrow({ where: { id } })).status).toBe("pushed");
+    expect(h.store.writesByExternalId.get(id)).toBe(1);
   });
 
   it("source_check: one recorded check per job", async () => {

@@ -68,8 +68,13 @@ export class Faults {
   get unavailable(): boolean {
     return this.window !== undefined && Date.now() < this.window.until;
   }
-  fail(status: number, count = 1, body?: unknown): void {
-    this.queue.push({ status, count, body });
+  /** The next `count` requests get `status`; with `delayMs`, only after that long (a slow failure). */
+  fail(status: number, count = 1, body?: unknown, delayMs?: number): void {
+    this.queue.push({ status, count, body, delayMs });
+  }
+  /** Requests the queued faults are still waiting for. */
+  get queued(): number {
+    return this.queue.reduce((n, f) => n + f.count, 0);
   }
   slow(delayMs: number, count = 1): void {
     this.queue.push({ status: 0, count, delayMs });

@@ -37,7 +37,7 @@ export class LibreTranslateStandin {
       const record = (status: number) => s.calls.push({ source, target, q: (q ?? []).map(String), status });
       const fault = s.faults.take();
       if (fault?.delayMs) await sleep(fault.delayMs);
-      else if (fault) {
+      if (fault?.status) {
         record(fault.status);
         return sendJson(res, fault.status, fault.body ?? { error: fault.status === 429 ? "Too many request limits violations" : "Internal Server Error" });
       }

@@ -83,7 +83,7 @@ export class SourceSite {
     this.requests.push({ method: req.method ?? "GET", path: url.pathname, headers: req.headers });
     const fault = this.faults.take();
     if (fault?.delayMs) await sleep(fault.delayMs);
-    else if (fault) return sendJson(res, fault.status, fault.body ?? { error: "injected" });
+    if (fault?.status) return sendJson(res, fault.status, fault.body ?? { error: "injected" });
     const parts = url.pathname.split("/").filter(Boolean);
     if (parts[0] === "p" && parts[1]) return this.page(req, res, parts[1]);
     if (parts[0] === "img" && parts[1]) {

@@ -63,7 +63,7 @@ export class StoreStandin {
       };
       const fault = s.faults.take();
       if (fault?.delayMs) await sleep(fault.delayMs);
-      else if (fault) {
+      if (fault?.status) {
         s.stats.faults++;
         return done(fault.status, fault.body ?? { error: "injected failure" });
       }
