@@ -3,7 +3,8 @@
  * sending window and injected into a running LocalPlatform:
  *   broker-outage   the pipeline's AMQP connections are cut at the platform's own broker proxy
  *                   and new ones refused for a few seconds (the shared RabbitMQ is never touched);
- *   worker-kill     SIGKILL of one worker process, which is then started again;
+ *   worker-kill     SIGKILL of one worker process, which is then started again (as Kubernetes
+ *                   would: with backoff, while it exits before it is ready);
  *   db-terminate    pg_terminate_backend on every connection to the run's database (twice);
  *   standin-503     the translation or the store stand-in answers 503 for 20 seconds.
  */
@@ -61,6 +62,29 @@ export async function terminateBackends(platform: LocalPlatform): Promise<number
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How often a killed process is started again when it exits before it is ready. */
+export const WORKER_RESTARTS = 5;
+
+/**
+ * Starts a killed process again as Kubernetes restarts a crashed pod: a start that exits before
+ * it is ready (its broker is still out, when the kill falls inside a broker outage) is tried
+ * again after a growing pause, like CrashLoopBackOff.
+ */
+async function restartUntilReady(platform: LocalPlatform, name: string, log: (line: string) => void): Promise<void> {
+  for (let start = 1; ; start++) {
+    platform.startService(name);
+    try {
+      await platform.waitReady(name);
+      return;
+    } catch (err) {
+      if (start >= WORKER_RESTARTS || platform.processes.get(name)?.running()) throw err;
+      const why = ((err as Error).message.split("\n").find((l) => l.includes("not reachable")) ?? (err as Error).message.split("\n")[0]!).slice(0, 200);
+      log(`worker-kill: ${name} exited before it was ready (${why}); starting it again in ${start} s`);
+      await sleep(start * 1000);
+    }
+  }
+}
+
 /** Injects one fault and resolves when it is over (the broker back, the worker ready again). */
 export async function injectFault(platform: LocalPlatform, fault: PlannedFault, log: (line: string) => void): Promise<void> {
   switch (fault.kind) {
@@ -75,8 +99,7 @@ export async function injectFault(platform: LocalPlatform, fault: PlannedFault, 
       const pid = platform.processes.get(name)?.pid;
       await platform.stopService(name, "SIGKILL");
       log(`worker-kill: ${name} (pid ${pid}) killed; restarting`);
-      platform.startService(name);
-      await platform.waitReady(name);
+      await restartUntilReady(platform, name, log);
       log(`worker-kill: ${name} ready again (pid ${platform.processes.get(name)?.pid})`);
       return;
     }
