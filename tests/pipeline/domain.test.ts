@@ -113,4 +113,18 @@ describe("ids", () => {
     expect(nameUuid("x")).not.toBe(nameUuid("y"));
     expect(nameUuid("x")).toMatch(UUID_RE);
   });
+
+  it("uuidv7 carries its millisecond time, version 7 and the RFC variant, and stays unique across refills of its random pool", () => {
+    const at = 0x0123456789ab;
+    const ids = Array.from({ length: 5000 }, () => uuidv7(at));
+    for (const id of ids) {
+      expect(id).toMatch(UUID_RE);
+      expect(id.slice(0, 13)).toBe("01234567-89ab");
+      expect(id[14]).toBe("7");
+      expect("89ab").toContain(id[19]);
+    }
+    // 5,000 ids take 50,000 random bytes: the 4 KiB pool is refilled a dozen times.
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(parseInt(uuidv7(Date.UTC(2026, 11, 4)).replace(/-/g, "").slice(0, 12), 16)).toBe(Date.UTC(2026, 11, 4));
+  });
 });
