@@ -137,7 +137,7 @@ export class JobEngine {
       acks.acked += w.consumer.stats.acked;
       acks.nacked += w.consumer.stats.nacked;
     }
-    return { claims: this.claims.stats, finishes: this.finishes.stats, marks: this.outbox.marks.stats, enqueues: this.outbox.enqueues.stats, acks };
+    return { claims: this.claims.stats, finishes: this.finishes.stats, marks: this.outbox.marks.stats, intents: this.outbox.intents.stats, enqueues: this.outbox.enqueues.stats, acks };
   }
 
   constructor(deps: JobEngineDeps) {
@@ -317,7 +317,7 @@ export class JobEngine {
   async flushWrites(): Promise<void> {
     await this.outbox.enqueues.flushNow();
     await this.outbox.drained(); // publishes still waiting for the broker's confirmation
-    await Promise.all([this.outbox.enqueues.flushNow(), this.claims.flushNow(), this.finishes.flushNow(), this.releases.flushNow(), this.outbox.marks.flushNow()]);
+    await Promise.all([this.outbox.enqueues.flushNow(), this.claims.flushNow(), this.finishes.flushNow(), this.releases.flushNow(), this.outbox.marks.flushNow(), this.outbox.intents.flushNow()]);
   }
 
   /** Publishes jobs an operator set back to pending (dead-job retry); the relay covers failures. */
@@ -390,7 +390,7 @@ export class JobEngine {
     const deadline = setTimeout(() => {
       this.deadline.abort();
       for (const r of [...this.running]) r.stop();
-      for (const b of [this.claims, this.finishes, this.releases, this.outbox.enqueues, this.outbox.marks]) b.abandon();
+      for (const b of [this.claims, this.finishes, this.releases, this.outbox.enqueues, this.outbox.marks, this.outbox.intents]) b.abandon();
     }, deadlineMs);
     try {
       const closing = Promise.all([...this.workers.map((w) => w.consumer.close()), ...this.deadLetterConsumers.map((c) => c.close())]);

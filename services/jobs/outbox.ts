@@ -1,27 +1,35 @@
 /**
  * The way in: how a job gets from its row to its queue.
  *
- * 1. enqueue writes the row (`pending`, `published = false`: the row is its own outbox entry).
- *    Single enqueue calls that arrive within the commit window share one INSERT.
+ * 1. enqueue writes the row (`pending`: the row is its own outbox entry). Single enqueue calls
+ *    that arrive within the commit window share one INSERT. Jobs the engine publishes itself
+ *    right after the commit (enqueue, enqueueMany, with the broker connected) are written
+ *    `published = true`, and the same statement records the batch as one publish intent (a row
+ *    of job_publish_intents listing its job ids). Jobs written in a caller's transaction
+ *    (enqueueInTransaction), or while the broker is down, are written `published = false`.
  * 2. Only after that commit is the message published, with publisher confirms. A single
  *    enqueue returns at the commit (the job is durable, and published now or by the relay),
  *    waiting for the confirmation only when too many are outstanding; enqueueMany returns
  *    once its batch is confirmed. The payload is serialized once, for the INSERT and the
  *    message body alike.
- * 3. The confirmation is bookkeeping: `published = true` is written in large, late batches
- *    (a quarter of the outbox grace, at most 250 ms). A job that has already been claimed
- *    or finished by then is marked published by that write, and its late mark changes nothing
- *    (the UPDATE finds `published` already true and writes no row version).
- * 4. Whatever was not confirmed (broker down, publish timed out, the process died between
- *    commit and confirm) is still `published = false`; the relay publishes those rows once
- *    they are older than the grace, and failed attempts whose retry is due.
+ * 3. The confirmation is bookkeeping, written late and in bulk (a quarter of the outbox grace,
+ *    at most 250 ms): a confirmed intent's row is deleted (one row per batch: the jobs are
+ *    already marked); a batch with unconfirmed messages also sets those jobs back to
+ *    `published = false`. Rows written unpublished get `published = true` per row (the marks);
+ *    a job already claimed or finished by then is marked by that write, and its late mark
+ *    changes nothing.
+ * 4. Whatever was not confirmed is `published = false` (broker down, publish timed out) or
+ *    still listed by an intent (the process died between commit and confirm: another
+ *    process's relay finds the intent older than the grace and sets its still-pending jobs
+ *    back to unpublished). The relay publishes unpublished rows once they are older than the
+ *    grace, and failed attempts whose retry is due.
  */
 import type { Connection, Publisher } from "rabbitmq-client";
 import { UUID_RE as UUID, uuidv7 } from "../ids.js";
 import { jobLogger, type Logger } from "../logger.js";
 import type { SqlExecutor } from "../db/migrations.js";
 import { Batcher } from "./batcher.js";
-import { JobStore, type NewJob, type OutboxRow, type PublishedMark } from "./job-store.js";
+import { JobStore, type IntentSettlement, type NewJob, type OutboxRow, type PublishedMark } from "./job-store.js";
 import { HEADERS, retryQueue, workQueue } from "./topology.js";
 import type { JobType } from "./types.js";
 
@@ -75,6 +83,10 @@ export class Outbox {
   readonly enqueues: Batcher<EnqueueItem, string>;
   /** Publish confirmations, written late and in bulk. */
   readonly marks: Batcher<PublishedMark, undefined>;
+  /** Publish intents whose batch the broker has answered, settled late and in bulk. */
+  readonly intents: Batcher<IntentSettlement, undefined>;
+  /** Intents of this process whose publishes are still out (the relay leaves them alone). */
+  private readonly openIntents = new Set<string>();
   private publisher: Publisher | undefined;
   /** Publishes sent and not yet confirmed or failed; close() waits for them (bounded). */
   private sending = 0;
@@ -93,6 +105,16 @@ export class Outbox {
       onError: (err, attempt) => d.logger.warn({ err, attempt }, "marking jobs published failed; retrying (is the database down?)"),
       flush: async (rows) => {
         await d.store.markPublished(rows);
+        return rows.map(() => undefined);
+      },
+    });
+    this.intents = new Batcher({
+      lingerMs: Math.max(d.lingerMs, Math.min(250, Math.floor(d.graceMs / 4))),
+      maxSize: 1000,
+      onError: (err, attempt) => d.logger.warn({ err, attempt }, "settling publish intents failed; retrying (is the database down?)"),
+      flush: async (rows) => {
+        await d.store.settleIntents(rows);
+        for (const r of rows) this.openIntents.delete(r.id);
         return rows.map(() => undefined);
       },
     });
@@ -134,17 +156,32 @@ export class Outbox {
     };
   }
 
-  /** Inserts the rows (one statement), then publishes the new ones with confirms. */
+  /**
+   * Inserts the rows (one statement), then publishes the new ones with confirms. With the
+   * broker connected the rows are written published, under one publish intent that the
+   * broker's answers settle; otherwise unpublished, for the relay.
+   */
   async enqueueNow(items: EnqueueItem[], waitForConfirms = true): Promise<string[]> {
     const now = this.d.clock();
     const jobs = this.newJobs(items, now);
-    const inserted = await this.d.store.insert(jobs, now);
+    const publishing = this.publisher !== undefined && !this.d.stopping();
+    const intent = publishing && this.d.broker.ready ? uuidv7() : undefined;
+    if (intent) this.openIntents.add(intent);
+    let inserted: Set<string>;
+    try {
+      inserted = await this.d.store.insert(jobs, now, intent);
+    } catch (err) {
+      if (intent) this.openIntents.delete(intent);
+      throw err;
+    }
     // Committed: the job is durable and will be published (now, or by the relay). Single
     // enqueues do not wait for the broker's confirmation (unless too many are outstanding);
     // bulk enqueues do, so a bulk producer goes at the broker's pace.
-    if (this.publisher && !this.d.stopping()) {
-      const publishing = this.publishAll(inserted.size === jobs.length ? jobs : jobs.filter((j) => inserted.has(j.id)), "work");
-      if (waitForConfirms || this.sending > MAX_UNCONFIRMED) await publishing;
+    const fresh = inserted.size === jobs.length ? jobs : jobs.filter((j) => inserted.has(j.id));
+    if (intent && fresh.length === 0) this.openIntents.delete(intent); // nothing new: the statement wrote no intent
+    if (publishing && fresh.length > 0) {
+      const sent = this.publishAll(fresh, "work", undefined, intent ? { id: intent, version: now } : undefined);
+      if (waitForConfirms || this.sending > MAX_UNCONFIRMED) await sent;
     }
     return jobs.map((j) => j.id);
   }
@@ -176,7 +213,7 @@ export class Outbox {
    * not per message: what is not confirmed within the publish timeout counts as not
    * published (it stays in the outbox; a confirmation that still arrives marks it).
    */
-  private publishAll<R extends Outgoing>(rows: R[], queue: "work" | string, log?: Logger): Promise<R[]> {
+  private publishAll<R extends Outgoing>(rows: R[], queue: "work" | string, log?: Logger, intent?: { id: string; version: Date }): Promise<R[]> {
     const publisher = this.publisher;
     if (!publisher) return Promise.reject(new Error("the engine is not started"));
     if (rows.length === 0) return Promise.resolve([]);
@@ -191,6 +228,10 @@ export class Outbox {
         if (done) return;
         done = true;
         clearTimeout(timer);
+        // An intent's rows are already marked: it is settled as a whole once (those that were
+        // not confirmed by now go back to the outbox). A confirmation that still comes marks
+        // its row like any other.
+        if (intent) this.intents.ticket({ id: intent.id, version: intent.version, unconfirmed: rows.filter((_, i) => !confirmed[i]).map((r) => r.id) });
         if (failed > 0 || left > 0) {
           const msg = queue === "work" ? "publish failed; the jobs stay in the outbox" : "retry publish failed; the outbox relay will publish it when due";
           // One job: its own logger (jobId, type and requestId once each); a batch names its first job.
@@ -211,7 +252,7 @@ export class Outbox {
         publisher.send(envelope(to, row), Buffer.from(row.body)).then(
           () => {
             confirmed[i] = true;
-            this.marks.ticket({ id: row.id, status: row.status, attempts: row.attempts, version: row.version });
+            if (!intent || done) this.marks.ticket({ id: row.id, status: row.status, attempts: row.attempts, version: row.version });
             this.publishing.delete(row.id);
             this.settledOne();
             if (--left === 0 && !done) finish();
@@ -244,6 +285,12 @@ export class Outbox {
     this.relayRunning = true;
     let total = 0;
     try {
+      // Intents older than the grace that no publish of this process holds: their process died
+      // before the broker answered. Their still-pending jobs become unpublished rows, for the
+      // pages below. This process's settled intents are written first.
+      await this.intents.flushNow();
+      const cutoff = new Date(this.d.clock().getTime() - graceMs);
+      for (let pass = 0, n = 1; n > 0 && pass < 10; pass++) n = await this.d.store.recoverIntents(cutoff, [...this.openIntents]);
       for (;;) {
         // Confirmed rows whose mark is still queued here are written first, and rows this
         // process is publishing right now are left to that publish: neither goes out twice.
@@ -270,6 +317,7 @@ export class Outbox {
     await this.enqueues.close().catch(() => undefined);
     await raceTimeout(this.drained(), Math.max(1000, deadlineMs)).catch(() => undefined);
     await this.marks.close();
+    await this.intents.close();
     await this.publisher?.close();
   }
 }
