@@ -298,12 +298,16 @@ export function workerAlerts(env: EnvironmentModel): AlertDefinition[] {
                   purpose: "The oldest waiting jobs of a type and whether the broker confirmed them (published)",
                   command: "psql \"$DATABASE_URL\" -c \"SELECT id, status, attempts, published, updated_at, run_at, last_error FROM jobs WHERE type = '<type>' AND (status = 'pending' OR (status = 'failed' AND run_at <= now())) ORDER BY coalesce(run_at, updated_at) LIMIT 20\"",
                 },
+                {
+                  purpose: "Publish intents older than a minute (a batch committed as published whose broker confirmation never came: its process died; the relay puts its pending jobs back into the outbox)",
+                  command: "psql \"$DATABASE_URL\" -c \"SELECT id, cardinality(job_ids) AS jobs, created_at FROM job_publish_intents WHERE created_at < now() - interval '1 minute' ORDER BY created_at LIMIT 20\"",
+                },
                 { purpose: "Queue state from the Amazon MQ management API", command: "curl -s -u \"$MQ_USER:$MQ_PASSWORD\" \"$MQ_MANAGEMENT_URL/api/queues\" | jq '.[] | {name, messages_ready, messages_unacknowledged, consumers}'" },
                 { purpose: "Worker logs of the type", command: `kubectl -n ${ns} logs -l app.kubernetes.io/name=<worker-type> --prefix --since=30m | tail -50` },
               ],
               mitigation: [
                 "No consumer or no worker: follow JobQueueWithoutConsumers or JobWorkersUnavailable.",
-                "Jobs pending with published = false: the outbox republishes them; if they stay, the scheduler (which runs the outbox) is down: kubectl -n " + ns + " get deploy scheduler.",
+                "Jobs pending with published = false, or publish intents older than a minute: the outbox relay republishes them (an old intent's jobs first go back to published = false); if they stay, the scheduler (which runs the outbox) is down: kubectl -n " + ns + " get deploy scheduler.",
                 "Workers busy but slow (a backlog): raise the type's maxReplicas in the stack config, or check the dependency the handler waits for (see WorkerSaturated, JobsStuck).",
                 "A consumer stuck on one message: restart the workers of the type (kubectl -n " + ns + " rollout restart deployment/<worker-type>); the job is redelivered.",
               ],
