@@ -76,7 +76,7 @@ describe("the restore drill command", () => {
     expect(json.mismatches).toEqual([]);
     // Every table, with the seeded counts (2 events... per product, 5 jobs per product, 1 archived per 20).
     expect(json.rows).toMatchObject({ products: 300, product_events: 900, source_checks: 600, jobs: 1500, import_items: 300, archived_jobs: 15, _prisma_migrations: expect.any(Number) });
-    expect(Object.keys(json.rows).sort()).toEqual(["_prisma_migrations", "archived_jobs", "import_items", "imports", "jobs", "product_events", "product_images", "products", "source_checks", "translations"]);
+    expect(Object.keys(json.rows).sort()).toEqual(["_prisma_migrations", "archived_jobs", "import_items", "imports", "job_publish_intents", "jobs", "product_events", "product_images", "products", "source_checks", "translations"]);
     for (const [table, rows] of Object.entries(json.rows)) expect(out).toMatch(new RegExp(`${table}\\s+${rows}\\s+${rows}\\s+rows and checksum match`));
     expect(json.rtoSeconds).toBeGreaterThan(json.restoreSeconds);
     const scratch = /scratch\s+(restore_drill_\w+) \(dropped\)/.exec(out)?.[1];
