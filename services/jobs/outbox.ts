@@ -97,26 +97,24 @@ export class Outbox {
 
   constructor(private readonly d: OutboxDeps) {
     this.enqueues = new Batcher({ lingerMs: d.lingerMs, maxInFlight: 2, maxSize: d.maxBatch, retry: false, flush: (items) => this.enqueueNow(items, false) });
-    this.marks = new Batcher({
-      // Late enough that most jobs are claimed or finished first (then the mark is free), and
-      // well inside the grace, so no other process's relay publishes a confirmed job again.
-      lingerMs: Math.max(d.lingerMs, Math.min(250, Math.floor(d.graceMs / 4))),
-      maxSize: 5000,
-      onError: (err, attempt) => d.logger.warn({ err, attempt }, "marking jobs published failed; retrying (is the database down?)"),
-      flush: async (rows) => {
-        await d.store.markPublished(rows);
-        return rows.map(() => undefined);
-      },
-    });
-    this.intents = new Batcher({
-      lingerMs: Math.max(d.lingerMs, Math.min(250, Math.floor(d.graceMs / 4))),
-      maxSize: 1000,
-      onError: (err, attempt) => d.logger.warn({ err, attempt }, "settling publish intents failed; retrying (is the database down?)"),
-      flush: async (rows) => {
-        await d.store.settleIntents(rows);
-        for (const r of rows) this.openIntents.delete(r.id);
-        return rows.map(() => undefined);
-      },
+    // Confirmations are written late enough that most jobs are claimed or finished first (then
+    // a mark is free), and well inside the grace, so no other process's relay publishes a
+    // confirmed job again.
+    const lateMs = Math.max(d.lingerMs, Math.min(250, Math.floor(d.graceMs / 4)));
+    const late = <T>(what: string, maxSize: number, write: (rows: T[]) => Promise<void>) =>
+      new Batcher<T, undefined>({
+        lingerMs: lateMs,
+        maxSize,
+        onError: (err, attempt) => d.logger.warn({ err, attempt }, `${what} failed; retrying (is the database down?)`),
+        flush: async (rows) => {
+          await write(rows);
+          return rows.map(() => undefined);
+        },
+      });
+    this.marks = late<PublishedMark>("marking jobs published", 5000, (rows) => d.store.markPublished(rows));
+    this.intents = late<IntentSettlement>("settling publish intents", 1000, async (rows) => {
+      await d.store.settleIntents(rows);
+      for (const r of rows) this.openIntents.delete(r.id);
     });
   }
 
