@@ -179,7 +179,7 @@ export class JobEngine {
       maxSize,
       onError: onError("claiming jobs"),
       flush: async (rows) => {
-        const claimed = await this.store.claim(rows, this.clock());
+        const claimed = await this.store.claim(rows);
         return rows.map((r) => claimed.get(r.id));
       },
     });

@@ -43,6 +43,11 @@ export interface ClaimRequest {
   attempt: number | null;
   /** The broker handed this message out before (a worker or channel died with it). */
   redelivered: boolean;
+  /**
+   * When the delivery asked: the attempt's started_at. A write retried after its first try
+   * committed but lost its answer (a dropped connection) finds its own claim by it.
+   */
+  at: Date;
 }
 
 export interface Finish {
@@ -151,10 +156,15 @@ const FINISH_GUARD = `WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND (
  * counted. A fresh copy of a message while its attempt runs, or a copy of a message whose
  * attempt was already recorded (a publish repeated after a lost confirmation, an ack lost in a
  * broker outage), matches nothing. A message that names no attempt claims as it always did.
+ * A claim written again after its first write committed and its answer was lost (the
+ * connection dropped) finds its own row (OWN_CLAIM: processing since this claim's time) and
+ * takes it as it is, without counting the attempt twice.
  */
+const OWN_CLAIM = `(j.status::text = 'processing' AND j.started_at = v.at)`;
 const CLAIM_GUARD = `WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND (
          (j.status::text IN ('pending', 'failed') AND (v.attempt IS NULL OR j.attempts = v.attempt - 1))
-         OR (j.status::text = 'processing' AND (v.attempt IS NULL OR (v.redelivered AND j.attempts >= v.attempt))))`;
+         OR (j.status::text = 'processing' AND (v.attempt IS NULL OR (v.redelivered AND j.attempts >= v.attempt)))
+         OR ${OWN_CLAIM})`;
 
 /**
  * The insert: the batch (zipped by position) into jobs, returning the ids that already existed.
@@ -281,13 +291,15 @@ export class JobStore {
    * caller acknowledges them as duplicates, so a duplicate never starts an attempt of its own
    * (it would run ahead of the retry's backoff and use up the job's attempts).
    */
-  async claim(rows: ClaimRequest[], now: Date): Promise<Map<string, Claim>> {
+  async claim(rows: ClaimRequest[]): Promise<Map<string, Claim>> {
     const r = await this.sql.query<{ id: string; attempts: number; max_attempts: number }>(
-      `UPDATE jobs AS j SET status = 'processing', attempts = j.attempts + 1, started_at = $4, published = true, updated_at = $4
-       FROM unnest($1::uuid[], $2::int[], $3::bool[]) AS v(id, attempt, redelivered)
+      `UPDATE jobs AS j SET status = 'processing',
+         attempts = CASE WHEN ${OWN_CLAIM} THEN j.attempts ELSE j.attempts + 1 END,
+         started_at = v.at, published = true, updated_at = v.at
+       FROM unnest($1::uuid[], $2::int[], $3::bool[], $4::timestamptz[]) AS v(id, attempt, redelivered, at)
        ${CLAIM_GUARD}
        RETURNING j.id, j.attempts, j.max_attempts`,
-      [plainArray(rows.map((x) => x.id)), plainArray(rows.map((x) => x.attempt)), plainArray(rows.map((x) => x.redelivered)), iso(now)],
+      [plainArray(rows.map((x) => x.id)), plainArray(rows.map((x) => x.attempt)), plainArray(rows.map((x) => x.redelivered)), plainArray(rows.map((x) => iso(x.at)))],
     );
     return new Map(r.rows.map((x) => [x.id, { id: x.id, attempts: x.attempts, maxAttempts: x.max_attempts }]));
   }

@@ -7,7 +7,8 @@
  * attempts went dead while a twin pushed its product.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { HistoryEntry } from "../../services/jobs/job-store.js";
+import { uuidv7 } from "../../services/ids.js";
+import { JobStore, type HistoryEntry } from "../../services/jobs/job-store.js";
 import { HEADERS, workQueue } from "../../services/jobs/topology.js";
 import { harness, jobRow, waitFor, type Harness } from "./helpers.js";
 
@@ -140,4 +141,19 @@ it("a copy that arrives while its attempt runs in another worker does not claim 
   expect((row.history as HistoryEntry[]).map((e) => [e.attempt, e.outcome])).toEqual([[1, "completed"]]);
   await second.stop(1000);
   await first.stop(1000);
+});
+
+it("a claim written again after its answer was lost (a dropped connection) takes its own row, without counting the attempt twice", async () => {
+  const store = new JobStore(h.db.sql);
+  const id = uuidv7();
+  await store.insert([{ id, type: "import", payload: {}, maxAttempts: 6 }], new Date());
+  const request = { id, attempt: 1, redelivered: false, at: new Date() };
+  const first = await store.claim([request]);
+  // The batcher retries the same request: the first write had committed.
+  const again = await store.claim([request]);
+  expect(again.get(id)).toEqual(first.get(id));
+  expect(first.get(id)?.attempts).toBe(1);
+  // Another copy of the message, asking later, is a duplicate.
+  expect((await store.claim([{ ...request, at: new Date(request.at.getTime() + 5) }])).size).toBe(0);
+  expect((await jobRow(h.db, id)).attempts).toBe(1);
 });
