@@ -179,7 +179,8 @@ export class JobEngine {
       maxSize,
       onError: onError("claiming jobs"),
       flush: async (rows) => {
-        const claimed = await this.store.claim(rows);
+        // A retried write gets the same rows back, stamped with their first write's time.
+        const claimed = await this.store.claim(rows, this.clock());
         return rows.map((r) => claimed.get(r.id));
       },
     });

@@ -44,10 +44,11 @@ export interface ClaimRequest {
   /** The broker handed this message out before (a worker or channel died with it). */
   redelivered: boolean;
   /**
-   * When the delivery asked: the attempt's started_at. A write retried after its first try
-   * committed but lost its answer (a dropped connection) finds its own claim by it.
+   * The attempt's started_at, set by the first write of the claim (claim() stamps it): a write
+   * retried after its first try committed but lost its answer (a dropped connection) sends the
+   * same time and finds its own claim by it.
    */
-  at: Date;
+  at?: Date;
 }
 
 export interface Finish {
@@ -167,6 +168,13 @@ const CLAIM_GUARD = `WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND (
          OR ${OWN_CLAIM})`;
 
 /**
+ * A job still as an intent's insert wrote it (published, pending, not started, the insert's
+ * row version), so that putting it back into the outbox hides no later state.
+ */
+const AS_INSERTED = (version: string) =>
+  `j.published AND j.status::text = 'pending' AND j.attempts = 0 AND date_trunc('milliseconds', j.updated_at) = ${version}`;
+
+/**
  * The insert: the batch (zipped by position) into jobs, returning the ids that already existed.
  * The type travels as text[]: embedded PGlite cannot bind an enum array parameter. The payloads
  * travel as one JSON array (no per-element array escaping). With an intent ($7), the rows are
@@ -245,8 +253,7 @@ export class JobStore {
       `WITH gone AS (DELETE FROM job_publish_intents WHERE id = ANY($1::uuid[]))
        UPDATE jobs AS j SET published = false
        FROM unnest($2::uuid[], $3::timestamptz[]) AS v(id, version)
-       WHERE j.id = v.id AND j.published AND j.status::text = 'pending' AND j.attempts = 0
-         AND date_trunc('milliseconds', j.updated_at) = v.version`,
+       WHERE j.id = v.id AND ${AS_INSERTED("v.version")}`,
       [plainArray(settled.map((s) => s.id)), plainArray(unconfirmed.map((u) => u.id)), plainArray(unconfirmed.map((u) => iso(u.version)))],
     );
   }
@@ -266,8 +273,7 @@ export class JobStore {
          RETURNING job_ids, created_at)
        UPDATE jobs AS j SET published = false
        FROM (SELECT unnest(job_ids) AS id, created_at FROM gone) AS g
-       WHERE j.id = g.id AND j.published AND j.status::text = 'pending' AND j.attempts = 0
-         AND date_trunc('milliseconds', j.updated_at) = g.created_at
+       WHERE j.id = g.id AND ${AS_INSERTED("g.created_at")}
        RETURNING j.id`,
       [iso(cutoff), plainArray(exclude), limit],
     );
@@ -291,7 +297,8 @@ export class JobStore {
    * caller acknowledges them as duplicates, so a duplicate never starts an attempt of its own
    * (it would run ahead of the retry's backoff and use up the job's attempts).
    */
-  async claim(rows: ClaimRequest[]): Promise<Map<string, Claim>> {
+  async claim(rows: ClaimRequest[], now: Date): Promise<Map<string, Claim>> {
+    for (const x of rows) x.at ??= now;
     const r = await this.sql.query<{ id: string; attempts: number; max_attempts: number }>(
       `UPDATE jobs AS j SET status = 'processing',
          attempts = CASE WHEN ${OWN_CLAIM} THEN j.attempts ELSE j.attempts + 1 END,
@@ -299,7 +306,7 @@ export class JobStore {
        FROM unnest($1::uuid[], $2::int[], $3::bool[], $4::timestamptz[]) AS v(id, attempt, redelivered, at)
        ${CLAIM_GUARD}
        RETURNING j.id, j.attempts, j.max_attempts`,
-      [plainArray(rows.map((x) => x.id)), plainArray(rows.map((x) => x.attempt)), plainArray(rows.map((x) => x.redelivered)), plainArray(rows.map((x) => iso(x.at)))],
+      [plainArray(rows.map((x) => x.id)), plainArray(rows.map((x) => x.attempt)), plainArray(rows.map((x) => x.redelivered)), plainArray(rows.map((x) => iso(x.at!)))],
     );
     return new Map(r.rows.map((x) => [x.id, { id: x.id, attempts: x.attempts, maxAttempts: x.max_attempts }]));
   }

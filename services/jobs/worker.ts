@@ -133,11 +133,11 @@ export class JobWorker {
     const attempt = Number.isInteger(headerAttempt) && headerAttempt >= 1 ? headerAttempt : null;
     const redelivered = msg.redelivered === true;
     if (!redelivered && !afterTwin && attempt !== null) {
-      return new Attempt(jobId, type, attempt, this.c.maxAttempts, this.c.logger, this.c.claims.ticket({ id: jobId, attempt, redelivered, at: this.c.clock() }) as PendingClaim, requestId);
+      return new Attempt(jobId, type, attempt, this.c.maxAttempts, this.c.logger, this.c.claims.ticket({ id: jobId, attempt, redelivered }) as PendingClaim, requestId);
     }
     let claim: Claim | undefined;
     try {
-      claim = await this.c.claims.add({ id: jobId, attempt, redelivered, at: this.c.clock() });
+      claim = await this.c.claims.add({ id: jobId, attempt, redelivered });
     } catch {
       return ConsumerStatus.REQUEUE;
     }

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { uuidv7 } from "../../services/ids.js";
-import { JobStore, type HistoryEntry } from "../../services/jobs/job-store.js";
+import { JobStore, type ClaimRequest, type HistoryEntry } from "../../services/jobs/job-store.js";
 import { HEADERS, workQueue } from "../../services/jobs/topology.js";
 import { harness, jobRow, waitFor, type Harness } from "./helpers.js";
 
@@ -147,13 +147,14 @@ it("a claim written again after its answer was lost (a dropped connection) takes
   const store = new JobStore(h.db.sql);
   const id = uuidv7();
   await store.insert([{ id, type: "import", payload: {}, maxAttempts: 6 }], new Date());
-  const request = { id, attempt: 1, redelivered: false, at: new Date() };
-  const first = await store.claim([request]);
-  // The batcher retries the same request: the first write had committed.
-  const again = await store.claim([request]);
+  const request: ClaimRequest = { id, attempt: 1, redelivered: false };
+  const claimedAt = new Date();
+  const first = await store.claim([request], claimedAt);
+  // The batcher retries the same request, later: the first write had committed.
+  const again = await store.claim([request], new Date(claimedAt.getTime() + 50));
   expect(again.get(id)).toEqual(first.get(id));
   expect(first.get(id)?.attempts).toBe(1);
   // Another copy of the message, asking later, is a duplicate.
-  expect((await store.claim([{ ...request, at: new Date(request.at.getTime() + 5) }])).size).toBe(0);
+  expect((await store.claim([{ id, attempt: 1, redelivered: false }], new Date(claimedAt.getTime() + 100))).size).toBe(0);
   expect((await jobRow(h.db, id)).attempts).toBe(1);
 });
