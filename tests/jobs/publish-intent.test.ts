@@ -42,6 +42,35 @@ it("jobs enqueued with the broker up are written published; the confirmation del
   await h.db.sql.query("DELETE FROM jobs WHERE id = ANY($1::uuid[])", [[...jobIds, jobId]]);
 });
 
+it("a busy producer's batches all go under intents: one committed while the last batch's publishes are still being written is no exception", async () => {
+  // Single enqueues with 1,000 in flight, as a busy API does: a batch often commits in the same
+  // turn as the publishes of the one before, while the connection's socket is corked to send
+  // those in one write. rabbitmq-client's `ready` is false on a corked socket, and a readiness
+  // check on it alone sent such batches down the per-row mark path.
+  const engine = h.newEngine({ types: ["import"] });
+  await engine.start();
+  const marksBefore = engine.batchStats.marks.items;
+  const batchesBefore = engine.batchStats.enqueues.flushes;
+  const ids: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 1000 }, async () => {
+      while (next < 6000) {
+        next++;
+        ids.push((await engine.enqueue("import", { busy: next })).jobId);
+      }
+    }),
+  );
+  await engine.flushWrites();
+  expect(engine.batchStats.enqueues.flushes - batchesBefore).toBeGreaterThanOrEqual(6);
+  expect(engine.batchStats.marks.items - marksBefore).toBe(0);
+  const rows = await published(ids);
+  expect(rows.filter((r) => !r.published)).toEqual([]);
+  expect(await intents()).toEqual([]);
+  await engine.stop(1000);
+  await h.db.sql.query("DELETE FROM jobs WHERE id = ANY($1::uuid[])", [ids]);
+});
+
 it("a process that died between commit and confirm: another process's relay recovers its intent, and every job runs once", async () => {
   // As the dead process left it: the rows written published, the intent still there, no message sent.
   const jobs = newJobs(20, "crashed");
