@@ -294,7 +294,7 @@ export class JobEngine {
    */
   async enqueue(type: JobType, payload: unknown, opts: EnqueueOptions = {}): Promise<{ jobId: string }> {
     this.assertOpen(type);
-    return { jobId: await this.outbox.enqueues.add({ type, payload, ...opts }) };
+    return { jobId: await this.outbox.enqueues.add({ type, payload, requestId: opts.requestId, jobId: opts.jobId }) };
   }
 
   /** Enqueues a batch with one multi-row INSERT, then pipelined publishes; resolves once they are confirmed (or failed: the relay covers those). */

@@ -39,7 +39,7 @@ export interface Claim {
 /** A delivery asking to start its attempt. */
 export interface ClaimRequest {
   id: string;
-  /** The attempt its message is for (x-attempt + 1); null when the message does not say. */
+  /** The attempt its message is for (x-attempt + 1, the first without one); null when the header is not a count. */
   attempt: number | null;
   /** The broker handed this message out before (a worker or channel died with it). */
   redelivered: boolean;
@@ -120,13 +120,16 @@ const toOutboxRow = (x: OutboxRecord): OutboxRow => ({
  * escape every element of every batch.
  */
 function plainArray(values: readonly (string | number | boolean | null)[]): string {
-  let s = "{";
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (i > 0) s += ",";
-    s += v === null ? "NULL" : String(v);
-  }
-  return s + "}";
+  // join makes one flat string (building it with += leaves a tree of pieces for pg to walk).
+  return `{${values.includes(null) ? values.map((v) => (v === null ? "NULL" : v)).join(",") : values.join(",")}}`;
+}
+
+/**
+ * A text column of the insert: the driver's array (it escapes each element), or null when
+ * every element is null (the usual request_id: ROWS FROM pads a missing column with nulls).
+ */
+function textColumn(values: readonly (string | null)[]): (string | null)[] | null {
+  return values.every((v) => v === null) ? null : values as (string | null)[];
 }
 
 // Batch statements look rows up by primary key (`id = ANY(...)`) and compare status as text:
@@ -213,7 +216,7 @@ export class JobStore {
       plainArray(jobs.map((j) => j.type)),
       `[${jobs.map((j) => j.body ?? JSON.stringify(j.payload ?? null)).join(",")}]`,
       plainArray(jobs.map((j) => j.maxAttempts)),
-      jobs.map((j) => j.requestId ?? null),
+      textColumn(jobs.map((j) => j.requestId ?? null)),
       iso(now),
     ];
     const r = intentId
