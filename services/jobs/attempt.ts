@@ -57,7 +57,10 @@ export class Attempt {
   }
 }
 
-export type Outcome = { kind: "completed" } | { kind: "failed"; error: Error } | { kind: "released" };
+export type Outcome = { readonly kind: "completed" } | { readonly kind: "failed"; readonly error: Error } | { readonly kind: "released" };
+
+/** Every completed attempt's outcome (it carries nothing of its own). */
+const COMPLETED: Outcome = { kind: "completed" };
 
 /** A running handler: settles once, on completion, failure, timeout or shutdown. */
 export class RunningHandler {
@@ -90,7 +93,7 @@ export class RunningHandler {
       return;
     }
     Promise.resolve(p).then(
-      () => this.settle({ kind: "completed" }),
+      () => this.settle(COMPLETED),
       (err: unknown) => this.settle({ kind: "failed", error: toError(err) }),
     );
   }

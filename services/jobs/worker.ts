@@ -90,16 +90,15 @@ export class JobWorker {
     const jobId = msg.messageId ?? stringHeader(msg.headers?.[HEADERS.jobId]);
     const twin = jobId === undefined ? undefined : this.inHand.get(jobId);
     const handled = twin ? twin.then(() => this.handle(msg, jobId, true), () => this.handle(msg, jobId, true)) : this.handle(msg, jobId, false);
-    if (jobId !== undefined) {
-      this.inHand.set(jobId, handled);
-      const forget = () => {
-        if (this.inHand.get(jobId) === handled) this.inHand.delete(jobId);
-      };
-      handled.then(forget, forget);
-    }
+    if (jobId !== undefined) this.inHand.set(jobId, handled);
+    // One reaction per delivery: forget it here (unless a twin took its place), then settle.
     handled.then(
-      (status) => delivery.settle(status),
+      (status) => {
+        if (jobId !== undefined && this.inHand.get(jobId) === handled) this.inHand.delete(jobId);
+        delivery.settle(status);
+      },
       async (err: unknown) => {
+        if (jobId !== undefined && this.inHand.get(jobId) === handled) this.inHand.delete(jobId);
         // Never requeue at once (a hot loop): log, then requeue after a pause.
         this.c.logger.error({ err, type: this.type }, "unexpected error handling a job message; requeueing");
         await new Promise((r) => setTimeout(r, 1000));
@@ -109,7 +108,9 @@ export class JobWorker {
   };
 
   private async handle(msg: AsyncMessage, jobId: string | undefined, afterTwin: boolean): Promise<ConsumerStatus> {
-    const job = await this.claim(msg, jobId, afterTwin);
+    const claimed = this.claim(msg, jobId, afterTwin);
+    // A fresh delivery's attempt is known at once (its claim waits in the batch): no await.
+    const job = claimed instanceof Promise ? await claimed : claimed;
     if (typeof job === "number") return job;
     const outcome = await this.run(job, msg);
     return this.record(job, outcome, msg);
@@ -121,7 +122,7 @@ export class JobWorker {
    * The attempt this delivery runs as, or how to settle it without running. `afterTwin`: a copy
    * of the same job's message was just handled here, so this one claims before it runs.
    */
-  private async claim(msg: AsyncMessage, jobId: string | undefined, afterTwin: boolean): Promise<Attempt | ConsumerStatus> {
+  private claim(msg: AsyncMessage, jobId: string | undefined, afterTwin: boolean): Attempt | ConsumerStatus | Promise<Attempt | ConsumerStatus> {
     const type = this.type;
     if (!isJobId(jobId)) {
       this.c.logger.error({ messageId: msg.messageId, type }, "message without a job id; sent to the dead-letter queue");
@@ -135,6 +136,12 @@ export class JobWorker {
     if (!redelivered && !afterTwin && attempt !== null) {
       return new Attempt(jobId, type, attempt, this.c.maxAttempts, this.c.logger, this.c.claims.ticket({ id: jobId, attempt, redelivered }) as PendingClaim, requestId);
     }
+    return this.claimFirst(jobId, attempt, redelivered, requestId);
+  }
+
+  /** A redelivery, or a copy after its twin: the claim is written before the handler runs. */
+  private async claimFirst(jobId: string, attempt: number | null, redelivered: boolean, requestId: string | undefined): Promise<Attempt | ConsumerStatus> {
+    const type = this.type;
     let claim: Claim | undefined;
     try {
       claim = await this.c.claims.add({ id: jobId, attempt, redelivered });
@@ -171,7 +178,8 @@ export class JobWorker {
     const t0 = performance.now();
     this.m.started.inc();
     try {
-      return await this.c.runHandler(this.reg, msg.body, { jobId: job.jobId, type: this.type, attempt: job.attempt, requestId: job.requestId }, job);
+      // The attempt carries the context's fields (jobId, type, attempt, requestId).
+      return await this.c.runHandler(this.reg, msg.body, job, job);
     } finally {
       this.slots.release();
       job.seconds = (performance.now() - t0) / 1000;
