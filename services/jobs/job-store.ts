@@ -328,36 +328,55 @@ export class JobStore {
     return a;
   }
 
-  /** The common case, lean: the history entry is built in SQL from the timing columns. */
+  /**
+   * The common case, lean: the history entry is built in SQL from the timing columns, the
+   * columns are built in one pass, and the statement returns the positions it did not write (a
+   * stale or duplicate outcome; normally none) instead of every id of the batch.
+   */
   private async finishCompleted(rows: Finish[]): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
-    const r = await this.sql.query<{ id: string }>(
-      `UPDATE jobs AS j SET
-         status = 'completed',
-         attempts = v.attempt,
-         started_at = CASE WHEN v.direct THEN v.started_at ELSE j.started_at END,
-         finished_at = v.finished_at,
-         duration_ms = v.duration_ms,
-         history = j.history || jsonb_build_array(jsonb_build_object(
-           'attempt', v.attempt, 'outcome', 'completed', 'startedAt', v.started_at, 'finishedAt', v.finished_at, 'durationMs', v.duration_ms)),
-         run_at = NULL,
-         dead_at = NULL,
-         published = true,
-         updated_at = v.finished_at
-       FROM unnest($1::uuid[], $2::int[], $3::bool[], $4::timestamptz[], $5::timestamptz[], $6::int[])
-         AS v(id, attempt, direct, started_at, finished_at, duration_ms)
-       ${FINISH_GUARD}
-       RETURNING j.id`,
-      [
-        plainArray(rows.map((x) => x.id)),
-        plainArray(rows.map((x) => x.attempt)),
-        plainArray(rows.map((x) => x.direct ?? false)),
-        plainArray(rows.map((x) => iso(x.startedAt ?? x.finishedAt))),
-        plainArray(rows.map((x) => iso(x.finishedAt))),
-        plainArray(rows.map((x) => x.durationMs)),
-      ],
+    const n = rows.length;
+    const ids = new Array<string>(n);
+    const attempts = new Array<number>(n);
+    const direct = new Array<boolean>(n);
+    const started = new Array<string>(n);
+    const finished = new Array<string>(n);
+    const durations = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const x = rows[i]!;
+      ids[i] = x.id;
+      attempts[i] = x.attempt;
+      direct[i] = x.direct ?? false;
+      finished[i] = iso(x.finishedAt);
+      started[i] = x.startedAt ? iso(x.startedAt) : finished[i]!;
+      durations[i] = x.durationMs;
+    }
+    const r = await this.sql.query<{ n: string }>(
+      `WITH done AS (
+         UPDATE jobs AS j SET
+           status = 'completed',
+           attempts = v.attempt,
+           started_at = CASE WHEN v.direct THEN v.started_at ELSE j.started_at END,
+           finished_at = v.finished_at,
+           duration_ms = v.duration_ms,
+           history = j.history || jsonb_build_array(jsonb_build_object(
+             'attempt', v.attempt, 'outcome', 'completed', 'startedAt', v.started_at, 'finishedAt', v.finished_at, 'durationMs', v.duration_ms)),
+           run_at = NULL,
+           dead_at = NULL,
+           published = true,
+           updated_at = v.finished_at
+         FROM unnest($1::uuid[], $2::int[], $3::bool[], $4::timestamptz[], $5::timestamptz[], $6::int[])
+           AS v(id, attempt, direct, started_at, finished_at, duration_ms)
+         ${FINISH_GUARD}
+         RETURNING j.id
+       )
+       SELECT b.n FROM unnest($1::uuid[]) WITH ORDINALITY AS b(id, n) WHERE NOT EXISTS (SELECT 1 FROM done d WHERE d.id = b.id)`,
+      [plainArray(ids), plainArray(attempts), plainArray(direct), plainArray(started), plainArray(finished), plainArray(durations)],
     );
-    return new Set(r.rows.map((x) => x.id));
+    const written = new Set(ids);
+    // By position: the caller's id as it was given (a uuid comes back lowercased).
+    for (const x of r.rows) written.delete(ids[Number(x.n) - 1]!);
+    return written;
   }
 
   private async finishOthers(rows: Finish[]): Promise<Set<string>> {
