@@ -5,20 +5,12 @@
  * back as not written, in a batch beside outcomes that were, and an id is answered as the
  * caller gave it (a caller-chosen uuid in upper case comes back from Postgres lowercased).
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { uuidv7 } from "../../services/ids.js";
-import { JobStore, type Finish } from "../../services/jobs/job-store.js";
-import { openTestDatabase } from "../helpers/db.js";
+import type { Finish } from "../../services/jobs/job-store.js";
+import { useJobStore } from "./helpers.js";
 
-let t: Awaited<ReturnType<typeof openTestDatabase>>;
-let store: JobStore;
-beforeAll(async () => {
-  t = await openTestDatabase();
-  store = new JobStore(t.db.sql);
-});
-afterAll(async () => {
-  await t?.close();
-});
+const t = useJobStore();
 
 const completed = (id: string, attempt: number, at: Date, direct = true): Finish => ({ id, attempt, direct, startedAt: at, status: "completed", finishedAt: at, durationMs: 1 });
 const row = async (id: string) =>
@@ -30,10 +22,10 @@ it("answers which completed outcomes of one batch were written", async () => {
   const done = uuidv7();
   const upper = uuidv7().toUpperCase();
   const wrongAttempt = uuidv7();
-  await store.insert([fresh, done, upper, wrongAttempt].map((id) => ({ id, type: "import" as const, payload: {}, maxAttempts: 6 })), at);
-  expect([...(await store.finish([completed(done, 1, at)]))]).toEqual([done]);
+  await t.store.insert([fresh, done, upper, wrongAttempt].map((id) => ({ id, type: "import" as const, payload: {}, maxAttempts: 6 })), at);
+  expect([...(await t.store.finish([completed(done, 1, at)]))]).toEqual([done]);
 
-  const written = await store.finish([
+  const written = await t.store.finish([
     completed(fresh, 1, at),
     completed(done, 1, at), // a duplicate: the job is completed already
     completed(upper, 1, at),
@@ -46,7 +38,7 @@ it("answers which completed outcomes of one batch were written", async () => {
 });
 
 it("answers an empty batch and a batch where nothing was written", async () => {
-  expect([...(await store.finish([]))]).toEqual([]);
+  expect([...(await t.store.finish([]))]).toEqual([]);
   const id = uuidv7();
-  expect([...(await store.finish([completed(id, 1, new Date())]))]).toEqual([]); // no such job
+  expect([...(await t.store.finish([completed(id, 1, new Date())]))]).toEqual([]); // no such job
 });

@@ -3,9 +3,11 @@
  * connection, and a namespace of queues that is deleted afterwards.
  */
 import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll } from "vitest";
 import { Connection } from "rabbitmq-client";
 import type { Database } from "../../services/db/client.js";
 import { JobEngine, type JobEngineConfig } from "../../services/jobs/engine.js";
+import { JobStore } from "../../services/jobs/job-store.js";
 import { topology } from "../../services/jobs/topology.js";
 import { JOB_TYPES, type JobType } from "../../services/jobs/types.js";
 import { silentLogger, type Logger } from "../../services/logger.js";
@@ -103,4 +105,30 @@ export async function metricValue(metrics: MetricsRegistry, name: string, labels
     .filter((v) => v.metricName === name)
     .filter((v) => Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val))
     .reduce((s, v) => s + v.value, 0);
+}
+
+/**
+ * A test file's own database and a JobStore on it, opened before its tests and closed after
+ * them (store-level tests: the statements without an engine around them).
+ */
+export function useJobStore(): { readonly store: JobStore; readonly db: Database } {
+  let t: Awaited<ReturnType<typeof openTestDatabase>> | undefined;
+  let store: JobStore | undefined;
+  beforeAll(async () => {
+    t = await openTestDatabase();
+    store = new JobStore(t.db.sql);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  return {
+    get store() {
+      if (!store) throw new Error("useJobStore: the database is opened in beforeAll");
+      return store;
+    },
+    get db() {
+      if (!t) throw new Error("useJobStore: the database is opened in beforeAll");
+      return t.db;
+    },
+  };
 }
