@@ -35,7 +35,7 @@ import { DEFAULT_RETENTION, retentionPolicy, type RetentionPolicy } from "./rete
 import { maxAttempts, type RetryPolicy } from "./retry-policy.js";
 import { DELIVERY_LIMIT_BACKSTOP, HEADERS, queuesFor, topology } from "./topology.js";
 import { JOB_TYPES, type JobContext, type JobHandler, type JobType } from "./types.js";
-import { JobWorker, stringHeader, type Registration, type WorkerContext } from "./worker.js";
+import { JobWorker, messageJobId, stringHeader, type Registration, type WorkerContext } from "./worker.js";
 
 export type { EnqueueItem, EnqueueOptions };
 
@@ -446,7 +446,7 @@ export class JobEngine {
 
   /** Messages the broker dead-lettered (delivery-limit backstop): record them as dead. */
   private async onBrokerDeadLetter(type: JobType, msg: AsyncMessage): Promise<ConsumerStatus> {
-    const jobId = msg.messageId ?? stringHeader(msg.headers?.[HEADERS.jobId]);
+    const jobId = messageJobId(msg);
     if (!isJobId(jobId)) {
       this.logger.error({ type, messageId: msg.messageId }, "dead letter without a job id discarded");
       return ConsumerStatus.ACK;

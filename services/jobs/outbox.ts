@@ -133,8 +133,10 @@ export class Outbox {
     for (let i = 0; i < items.length; i++) {
       const it = items[i]!;
       // Time-ordered ids: inserts land at the right edge of the primary key, however big the table.
-      const id = it.jobId ?? uuidv7();
-      if (it.jobId !== undefined && !UUID.test(id)) throw new Error(`jobId must be a UUID, got ${id}`);
+      // A caller's id is kept in canonical form (lowercase, as Postgres prints a uuid): the
+      // store's answers are keyed by the ids Postgres returns, and the message carries this one.
+      if (it.jobId !== undefined && !UUID.test(it.jobId)) throw new Error(`jobId must be a UUID, got ${it.jobId}`);
+      const id = it.jobId === undefined ? uuidv7() : it.jobId.toLowerCase();
       const requestId = it.requestId ?? null;
       jobs[i] = { id, type: it.type, payload: it.payload, body: JSON.stringify(it.payload ?? null), maxAttempts: max, requestId, attempts: 0, status: "pending", version: now };
     }

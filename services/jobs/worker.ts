@@ -87,7 +87,7 @@ export class JobWorker {
   private readonly inHand = new Map<string, Promise<ConsumerStatus>>();
 
   private readonly deliver = (msg: AsyncMessage, delivery: Delivery): void => {
-    const jobId = msg.messageId ?? stringHeader(msg.headers?.[HEADERS.jobId]);
+    const jobId = messageJobId(msg);
     const twin = jobId === undefined ? undefined : this.inHand.get(jobId);
     const handled = twin ? twin.then(() => this.handle(msg, jobId, true), () => this.handle(msg, jobId, true)) : this.handle(msg, jobId, false);
     if (jobId !== undefined) this.inHand.set(jobId, handled);
@@ -248,6 +248,16 @@ export class JobWorker {
 
 /** The outcome of a delivery that never got a handler slot (the engine is stopping). */
 const RELEASED: Outcome = { kind: "released" };
+
+/**
+ * The job id a message carries (its message id, else the x-job-id header), in the canonical
+ * form every id has here: lowercase, as Postgres prints a uuid. The store's answers (claims,
+ * written outcomes, new rows) are keyed by the ids Postgres returns, so an id taken in another
+ * case would never match its own row's answer. Undefined when the message carries none.
+ */
+export function messageJobId(msg: AsyncMessage): string | undefined {
+  return (msg.messageId ?? stringHeader(msg.headers?.[HEADERS.jobId]))?.toLowerCase();
+}
 
 export function stringHeader(v: unknown): string | undefined {
   if (typeof v === "string") return v;

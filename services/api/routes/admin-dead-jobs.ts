@@ -43,7 +43,8 @@ const actor = z
 /** Either explicit ids or a filter; `limit` bounds how many one call touches. */
 export const deadJobSelection = z
   .object({
-    ids: z.array(z.uuid()).min(1).max(1000).optional(),
+    // Canonical (lowercase) ids: the answer names each id as Postgres prints it.
+    ids: z.array(z.uuid().toLowerCase()).min(1).max(1000).optional(),
     filter: filter.optional(),
     limit: z.number().int().min(1).max(1000).default(1000),
     actor: actor.default(DEFAULT_ACTOR),
