@@ -74,14 +74,13 @@ export class RunningHandler {
   private resolve!: (o: Outcome) => void;
 
   constructor(
-    fields: Omit<JobContext, "signal" | "logger">,
     attempt: Attempt,
     private readonly timeoutMs: number,
     private readonly onSettled: (r: RunningHandler) => void,
   ) {
     this.deadline = performance.now() + timeoutMs;
     this.result = new Promise<Outcome>((resolve) => (this.resolve = resolve));
-    this.ctx = new LazyContext(fields, this, attempt);
+    this.ctx = new LazyContext(this, attempt);
   }
 
   run(handler: (payload: unknown, ctx: JobContext) => Promise<void>, payload: unknown): void {
@@ -133,14 +132,13 @@ class LazyContext implements JobContext {
   readonly requestId?: string;
 
   constructor(
-    fields: Omit<JobContext, "signal" | "logger">,
     private readonly running: RunningHandler,
     private readonly job: Attempt,
   ) {
-    this.jobId = fields.jobId;
-    this.type = fields.type;
-    this.attempt = fields.attempt;
-    if (fields.requestId !== undefined) this.requestId = fields.requestId;
+    this.jobId = job.jobId;
+    this.type = job.type;
+    this.attempt = job.attempt;
+    if (job.requestId !== undefined) this.requestId = job.requestId;
   }
 
   get signal(): AbortSignal {

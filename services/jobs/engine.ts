@@ -34,7 +34,7 @@ import { Outbox, isJobId, raceTimeout, type EnqueueItem, type EnqueueOptions } f
 import { DEFAULT_RETENTION, retentionPolicy, type RetentionPolicy } from "./retention.js";
 import { maxAttempts, type RetryPolicy } from "./retry-policy.js";
 import { DELIVERY_LIMIT_BACKSTOP, HEADERS, queuesFor, topology } from "./topology.js";
-import { JOB_TYPES, type JobContext, type JobHandler, type JobType } from "./types.js";
+import { JOB_TYPES, type JobHandler, type JobType } from "./types.js";
 import { JobWorker, messageJobId, stringHeader, type Registration, type WorkerContext } from "./worker.js";
 
 export type { EnqueueItem, EnqueueOptions };
@@ -215,7 +215,7 @@ export class JobEngine {
       releases: this.releases,
       outbox: this.outbox,
       isStopping: () => this.stopping,
-      runHandler: (reg, payload, fields, job) => this.runHandler(reg, payload, fields, job),
+      runHandler: (reg, payload, job) => this.runHandler(reg, payload, job),
       deadLettered: (type, attempt, error, log, permanent) => this.deadLettered(type, attempt, error, log, permanent),
       onRecorded: deps.config.onRecorded,
     };
@@ -411,8 +411,8 @@ export class JobEngine {
     log.error({ attempts: attempt, error, permanent }, "job dead-lettered");
   }
 
-  private runHandler(reg: Registration, payload: unknown, fields: Omit<JobContext, "signal" | "logger">, job: Attempt): Promise<Outcome> {
-    const running = new RunningHandler(fields, job, reg.timeoutMs, this.onHandlerSettled);
+  private runHandler(reg: Registration, payload: unknown, job: Attempt): Promise<Outcome> {
+    const running = new RunningHandler(job, reg.timeoutMs, this.onHandlerSettled);
     if (this.deadline.signal.aborted) {
       running.stop();
       return running.result;

@@ -30,7 +30,7 @@ import { isJobId, type Outbox } from "./outbox.js";
 import { retryDelayMs, type RetryPolicy } from "./retry-policy.js";
 import { Slots } from "./slots.js";
 import { HEADERS, type QueueSpec } from "./topology.js";
-import { PermanentJobError, type JobContext, type JobHandler, type JobType } from "./types.js";
+import { PermanentJobError, type JobHandler, type JobType } from "./types.js";
 
 export interface Registration {
   handler: JobHandler<never>;
@@ -52,7 +52,8 @@ export interface WorkerContext {
   readonly outbox: Outbox;
   isStopping(): boolean;
   /** Runs a handler under the engine's timeout watch and shutdown deadline. */
-  runHandler(reg: Registration, payload: unknown, fields: Omit<JobContext, "signal" | "logger">, job: Attempt): Promise<Outcome>;
+  /** Runs the handler as `job` (its context's jobId, type, attempt and requestId are the attempt's). */
+  runHandler(reg: Registration, payload: unknown, job: Attempt): Promise<Outcome>;
   /** A job recorded dead: counted and logged. */
   /** `log` is the job's logger (jobLogger): its bindings name the job, the line does not repeat them. */
   deadLettered(type: JobType, attempt: number, error: string, log: Logger, permanent?: boolean): void;
@@ -94,11 +95,11 @@ export class JobWorker {
     // One reaction per delivery: forget it here (unless a twin took its place), then settle.
     handled.then(
       (status) => {
-        if (jobId !== undefined && this.inHand.get(jobId) === handled) this.inHand.delete(jobId);
+        this.forget(jobId, handled);
         delivery.settle(status);
       },
       async (err: unknown) => {
-        if (jobId !== undefined && this.inHand.get(jobId) === handled) this.inHand.delete(jobId);
+        this.forget(jobId, handled);
         // Never requeue at once (a hot loop): log, then requeue after a pause.
         this.c.logger.error({ err, type: this.type }, "unexpected error handling a job message; requeueing");
         await new Promise((r) => setTimeout(r, 1000));
@@ -106,6 +107,11 @@ export class JobWorker {
       },
     );
   };
+
+  /** Forgets a handled delivery, unless a twin of it has taken its place since. */
+  private forget(jobId: string | undefined, handled: Promise<ConsumerStatus>): void {
+    if (jobId !== undefined && this.inHand.get(jobId) === handled) this.inHand.delete(jobId);
+  }
 
   private async handle(msg: AsyncMessage, jobId: string | undefined, afterTwin: boolean): Promise<ConsumerStatus> {
     const claimed = this.claim(msg, jobId, afterTwin);
@@ -178,8 +184,7 @@ export class JobWorker {
     const t0 = performance.now();
     this.m.started.inc();
     try {
-      // The attempt carries the context's fields (jobId, type, attempt, requestId).
-      return await this.c.runHandler(this.reg, msg.body, job, job);
+      return await this.c.runHandler(this.reg, msg.body, job);
     } finally {
       this.slots.release();
       job.seconds = (performance.now() - t0) / 1000;
