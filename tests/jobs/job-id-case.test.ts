@@ -22,10 +22,9 @@ afterAll(async () => {
   await h?.close();
 });
 
-it("a caller's upper-case job id is enqueued, run once and recorded under its canonical (lowercase) form", async () => {
-  const metrics = new MetricsRegistry();
-  const recorded: [string, string][] = [];
-  const engine = h.newEngine({ types: ["import"], onRecorded: (id, status) => recorded.push([id, status]) }, { metrics });
+/** A started engine for import jobs whose handler records the job id of each run. */
+async function runningEngine(overrides: Parameters<Harness["newEngine"]>[0] = {}, deps: Parameters<Harness["newEngine"]>[1] = {}) {
+  const engine = h.newEngine({ types: ["import"], ...overrides }, deps);
   const runs: string[] = [];
   engine.register("import", async (_p, ctx) => {
     runs.push(ctx.jobId);
@@ -33,6 +32,13 @@ it("a caller's upper-case job id is enqueued, run once and recorded under its ca
   });
   await engine.start();
   engine.startWorkers();
+  return { engine, runs };
+}
+
+it("a caller's upper-case job id is enqueued, run once and recorded under its canonical (lowercase) form", async () => {
+  const metrics = new MetricsRegistry();
+  const recorded: [string, string][] = [];
+  const { engine, runs } = await runningEngine({ onRecorded: (id, status) => recorded.push([id, status]) }, { metrics });
   try {
     const canonical = uuidv7();
     const { jobId } = await engine.enqueue("import", { n: 1 }, { jobId: canonical.toUpperCase() });
@@ -53,14 +59,7 @@ it("a caller's upper-case job id is enqueued, run once and recorded under its ca
 });
 
 it("a message whose id is in upper case claims and runs its job", async () => {
-  const engine = h.newEngine({ types: ["import"] });
-  const runs: string[] = [];
-  engine.register("import", async (_p, ctx) => {
-    runs.push(ctx.jobId);
-    await Promise.resolve();
-  });
-  await engine.start();
-  engine.startWorkers();
+  const { engine, runs } = await runningEngine();
   try {
     const id = uuidv7();
     // The row as an enqueue writes it, already published: only the message below runs it.
