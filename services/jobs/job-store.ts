@@ -183,6 +183,18 @@ const AS_INSERTED = (version: string) =>
  * travel as one JSON array (no per-element array escaping). With an intent ($7), the rows are
  * written published and the intent row listing them is inserted by the same statement.
  */
+/** The insert's first six parameters: the batch's columns ($1-$5) and the commit time ($6). */
+function insertParams(jobs: NewJob[], now: Date): unknown[] {
+  return [
+    plainArray(jobs.map((j) => j.id)),
+    plainArray(jobs.map((j) => j.type)),
+    `[${jobs.map((j) => j.body ?? JSON.stringify(j.payload ?? null)).join(",")}]`,
+    plainArray(jobs.map((j) => j.maxAttempts)),
+    textColumn(jobs.map((j) => j.requestId ?? null)),
+    iso(now),
+  ];
+}
+
 function insertSql(intent: boolean): string {
   return `WITH v AS (
        SELECT * FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::int[]), unnest($5::text[]))
@@ -198,6 +210,20 @@ function insertSql(intent: boolean): string {
      SELECT v.id FROM v WHERE NOT EXISTS (SELECT 1 FROM inserted i WHERE i.id = v.id)`;
 }
 
+/**
+ * The insert of ids this process has just generated (uuidv7: 48 bits of milliseconds and 74
+ * random bits), which no row can hold yet: no conflict check and nothing returned. Postgres
+ * spends about 7 instead of 10 µs of backend CPU per row on it in batches of 500 (6 Dec 2026):
+ * the insert above reads its batch CTE twice and anti-joins it with the rows written. Were an id ever to collide, the unique violation fails
+ * the whole statement, the intent row with it: nothing is written and the callers get the error.
+ */
+function insertGeneratedSql(intent: boolean): string {
+  return `${intent ? `WITH intent AS (INSERT INTO job_publish_intents (id, job_ids, created_at) VALUES ($7, $1::uuid[], $6)) ` : ""}INSERT INTO jobs (id, type, status, payload, attempts, max_attempts, request_id, published, created_at, updated_at)
+     SELECT v.id, v.type::"JobType", 'pending', v.payload, 0, v.max_attempts, v.request_id, ${intent}, $6, $6
+     FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::int[]), unnest($5::text[]))
+       AS v(id, type, payload, max_attempts, request_id)`;
+}
+
 export class JobStore {
   constructor(private readonly sql: SqlExecutor) {}
 
@@ -211,20 +237,25 @@ export class JobStore {
    */
   async insert(jobs: NewJob[], now: Date, intentId?: string): Promise<Set<string>> {
     if (jobs.length === 0) return new Set();
-    const params = [
-      plainArray(jobs.map((j) => j.id)),
-      plainArray(jobs.map((j) => j.type)),
-      `[${jobs.map((j) => j.body ?? JSON.stringify(j.payload ?? null)).join(",")}]`,
-      plainArray(jobs.map((j) => j.maxAttempts)),
-      textColumn(jobs.map((j) => j.requestId ?? null)),
-      iso(now),
-    ];
+    const params = insertParams(jobs, now);
     const r = intentId
       ? await this.sql.query<{ id: string }>(insertSql(true), [...params, intentId], "jobs_insert_intent")
       : await this.sql.query<{ id: string }>(insertSql(false), params, "jobs_insert");
     const ids = new Set(jobs.map((j) => j.id));
     for (const x of r.rows) ids.delete(x.id);
     return ids;
+  }
+
+  /**
+   * Inserts jobs whose ids were generated here and now (uuidv7), so none can exist: every row
+   * is new, or (an id collision, which the random bits make as good as impossible) the
+   * statement fails and writes nothing. With `intentId`, as insert.
+   */
+  async insertGenerated(jobs: NewJob[], now: Date, intentId?: string): Promise<void> {
+    if (jobs.length === 0) return;
+    const params = insertParams(jobs, now);
+    if (intentId) await this.sql.query(insertGeneratedSql(true), [...params, intentId], "jobs_insert_generated_intent");
+    else await this.sql.query(insertGeneratedSql(false), params, "jobs_insert_generated");
   }
 
   /**

@@ -7,6 +7,7 @@
  *    `published = true`, and the same statement records the batch as one publish intent (a row
  *    of job_publish_intents listing its job ids). Jobs written in a caller's transaction
  *    (enqueueInTransaction), or while the broker is down, are written `published = false`.
+ *    A batch whose ids were all generated here skips the conflict check (JobStore.insertGenerated).
  * 2. Only after that commit is the message published, with publisher confirms. A single
  *    enqueue returns at the commit (the job is durable, and published now or by the relay),
  *    waiting for the confirmation only when too many are outstanding; enqueueMany returns
@@ -71,8 +72,16 @@ interface Outgoing {
   version: Date;
 }
 
-/** Unconfirmed publishes beyond which enqueue waits for its own (backpressure on callers). */
-const MAX_UNCONFIRMED = 5000;
+/**
+ * Unconfirmed publishes beyond which enqueue waits for its own (backpressure on callers). More
+ * in flight does not publish faster once the broker is the bottleneck: the messages only wait
+ * longer for their confirmation, in the broker and in this heap, where they outlive
+ * young-generation collections (promoted, then collected by the costly old-generation GC).
+ * Single enqueues with 1,000 in flight, twelve rounds of 15,000 interleaved with raw publishes
+ * (6 Dec 2026): limit 2,500: 32,144 jobs/s (median 82.5% of the same round's raw rate), GC
+ * 3.9 µs per job; 5,000: 30,434 (80.1%), GC 5.0 µs; 1,000: 29,403 (75.6%), GC 3.2 µs.
+ */
+const MAX_UNCONFIRMED = 2500;
 
 export function isJobId(id: string | undefined): id is string {
   return id !== undefined && UUID.test(id);
@@ -127,20 +136,37 @@ export class Outbox {
   }
 
   /** The rows to insert and publish for enqueued items (payloads serialized once, ids checked). */
-  private newJobs(items: readonly EnqueueItem[], now: Date): (NewJob & Outgoing)[] {
+  private newJobs(items: readonly EnqueueItem[], now: Date): { jobs: (NewJob & Outgoing)[]; generated: boolean } {
     const max = this.d.maxAttempts;
     const jobs: (NewJob & Outgoing)[] = new Array(items.length);
+    let generated = true;
     for (let i = 0; i < items.length; i++) {
       const it = items[i]!;
       // Time-ordered ids: inserts land at the right edge of the primary key, however big the table.
       // A caller's id is kept in canonical form (lowercase, as Postgres prints a uuid): the
       // store's answers are keyed by the ids Postgres returns, and the message carries this one.
       if (it.jobId !== undefined && !UUID.test(it.jobId)) throw new Error(`jobId must be a UUID, got ${it.jobId}`);
+      if (it.jobId !== undefined) generated = false;
       const id = it.jobId === undefined ? uuidv7() : it.jobId.toLowerCase();
       const requestId = it.requestId ?? null;
       jobs[i] = { id, type: it.type, payload: it.payload, body: JSON.stringify(it.payload ?? null), maxAttempts: max, requestId, attempts: 0, status: "pending", version: now };
     }
-    return jobs;
+    return { jobs, generated };
+  }
+
+  /**
+   * Writes the batch; returns the jobs that are new. A batch of ids generated here (no caller
+   * chose one) is all new by construction and takes the cheaper insert (no conflict check);
+   * a caller's id may have been enqueued before, and an existing job is left alone.
+   */
+  private async insert(store: JobStore, batch: { jobs: (NewJob & Outgoing)[]; generated: boolean }, now: Date, intent?: string): Promise<(NewJob & Outgoing)[]> {
+    const { jobs } = batch;
+    if (batch.generated) {
+      await store.insertGenerated(jobs, now, intent);
+      return jobs;
+    }
+    const inserted = await store.insert(jobs, now, intent);
+    return inserted.size === jobs.length ? jobs : jobs.filter((j) => inserted.has(j.id));
   }
 
   /**
@@ -150,11 +176,10 @@ export class Outbox {
    */
   async enqueueIn(sql: SqlExecutor, items: readonly EnqueueItem[]): Promise<{ jobIds: string[]; publish(): Promise<number> }> {
     const now = this.d.clock();
-    const jobs = this.newJobs(items, now);
-    const inserted = await new JobStore(sql).insert(jobs, now);
-    const fresh = jobs.filter((j) => inserted.has(j.id));
+    const batch = this.newJobs(items, now);
+    const fresh = await this.insert(new JobStore(sql), batch, now);
     return {
-      jobIds: jobs.map((j) => j.id),
+      jobIds: batch.jobs.map((j) => j.id),
       publish: async () => (this.publisher && !this.d.stopping() ? (await this.publishAll(fresh, "work")).length : 0),
     };
   }
@@ -166,13 +191,14 @@ export class Outbox {
    */
   async enqueueNow(items: EnqueueItem[], waitForConfirms = true): Promise<string[]> {
     const now = this.d.clock();
-    const jobs = this.newJobs(items, now);
+    const batch = this.newJobs(items, now);
+    const jobs = batch.jobs;
     const publishing = this.publisher !== undefined && !this.d.stopping();
     const intent = publishing && this.brokerReady() ? uuidv7() : undefined;
     if (intent) this.openIntents.add(intent);
-    let inserted: Set<string>;
+    let fresh: (NewJob & Outgoing)[];
     try {
-      inserted = await this.d.store.insert(jobs, now, intent);
+      fresh = await this.insert(this.d.store, batch, now, intent);
     } catch (err) {
       if (intent) this.openIntents.delete(intent);
       throw err;
@@ -180,7 +206,6 @@ export class Outbox {
     // Committed: the job is durable and will be published (now, or by the relay). Single
     // enqueues do not wait for the broker's confirmation (unless too many are outstanding);
     // bulk enqueues do, so a bulk producer goes at the broker's pace.
-    const fresh = inserted.size === jobs.length ? jobs : jobs.filter((j) => inserted.has(j.id));
     if (intent && fresh.length === 0) this.openIntents.delete(intent); // nothing new: the statement wrote no intent
     if (publishing && fresh.length > 0) {
       const sent = this.publishAll(fresh, "work", undefined, intent ? { id: intent, version: now } : undefined);
