@@ -184,9 +184,13 @@ export class JobEngine {
         return rows.map((r) => claimed.get(r.id));
       },
     });
+    // Three outcome writes in flight, not two: a batch's answer waits in the event loop while
+    // the deliveries around it are handled, and a third write keeps Postgres busy meanwhile
+    // (no-op jobs at concurrency 32, six rounds interleaved, 6 Dec 2026: 23,232 jobs/s with
+    // three, 20,602 with two, 21,852 with four; the batches stay about 110 rows either way).
     this.finishes = new Batcher({
       lingerMs: linger,
-      maxInFlight: 2,
+      maxInFlight: 3,
       maxSize,
       onError: onError("recording job outcomes"),
       flush: async (rows) => {
