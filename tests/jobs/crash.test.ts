@@ -3,18 +3,12 @@
  * worker completes the job, and the jobs table records it completed exactly once, with the
  * lost attempt counted.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { HistoryEntry } from "../../services/jobs/job-store.js";
 import { spawnWorker } from "./child.js";
-import { harness, jobRow, waitFor, type Harness } from "./helpers.js";
+import { useHarness, jobRow, waitFor } from "./helpers.js";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await harness("crash");
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness("crash");
 
 it("redelivers a job whose worker was SIGKILLed mid-handler and completes it exactly once", async () => {
   const producer = h.newEngine();

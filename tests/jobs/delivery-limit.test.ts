@@ -4,20 +4,14 @@
  * x-delivery-limit is exceeded; RabbitMQ then dead-letters it to the type's dead queue, and
  * the engine records the job `dead` with the reason, without ever running its handler.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { deadLetterQueue, workQueue } from "../../services/jobs/topology.js";
 import type { HistoryEntry } from "../../services/jobs/job-store.js";
 import { spawnWorker } from "./child.js";
-import { harness, jobRow, metricValue, waitFor, type Harness } from "./helpers.js";
+import { useHarness, jobRow, metricValue, waitFor } from "./helpers.js";
 import { MetricsRegistry } from "../../services/metrics-registry.js";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await harness("dlimit");
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness("dlimit");
 
 const LIMIT = 2;
 

@@ -6,19 +6,13 @@
  * run, attempts 3 and 4 of a push job started before their retries were due, and a job out of
  * attempts went dead while a twin pushed its product.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { uuidv7 } from "../../services/ids.js";
 import { JobStore, type ClaimRequest, type HistoryEntry } from "../../services/jobs/job-store.js";
 import { HEADERS, workQueue } from "../../services/jobs/topology.js";
-import { harness, jobRow, waitFor, type Harness } from "./helpers.js";
+import { useHarness, jobRow, waitFor } from "./helpers.js";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await harness("duplicates");
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness("duplicates");
 
 /** Publishes a copy of a job's message for attempt `attempt` straight to its work queue. */
 async function publishCopy(jobId: string, payload: unknown, attempt: number): Promise<void> {

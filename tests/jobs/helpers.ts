@@ -56,6 +56,43 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/**
+ * A test file's harness, opened before its tests and closed after them: the handle reads
+ * through to it (use it inside tests and hooks, not at the top level of the file).
+ */
+export function useHarness(tag: string): Harness {
+  let opened: Harness | undefined;
+  beforeAll(async () => {
+    opened = await harness(tag);
+  });
+  afterAll(async () => {
+    await opened?.close();
+  });
+  const get = (): Harness => {
+    if (!opened) throw new Error("useHarness: the harness is opened in beforeAll");
+    return opened;
+  };
+  return {
+    get db() {
+      return get().db;
+    },
+    get databaseUrl() {
+      return get().databaseUrl;
+    },
+    get broker() {
+      return get().broker;
+    },
+    get namespace() {
+      return get().namespace;
+    },
+    get logger() {
+      return get().logger;
+    },
+    newEngine: (overrides, deps) => get().newEngine(overrides, deps),
+    close: () => get().close(),
+  };
+}
+
 export async function harness(tag: string): Promise<Harness> {
   const t = await openTestDatabase({ poolMax: 10 });
   const broker = await connect();

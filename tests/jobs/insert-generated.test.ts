@@ -6,27 +6,28 @@
  * write. A batch with a caller's id in it must not take this path (outbox.ts, insert): a
  * caller's id may be enqueued already, and the existing job is left alone.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { uuidv7 } from "../../services/ids.js";
-import type { NewJob } from "../../services/jobs/job-store.js";
-import { harness, useJobStore, type Harness } from "./helpers.js";
+import { JobStore, type NewJob } from "../../services/jobs/job-store.js";
+import { useHarness } from "./helpers.js";
 
-const t = useJobStore();
+const h = useHarness("insgen");
+const store = () => new JobStore(h.db.sql);
 
 const jobs = (ids: string[], tag: string): NewJob[] => ids.map((id, i) => ({ id, type: "import", payload: { tag, i }, maxAttempts: 6 }));
 const rows = async (ids: string[]) =>
   (
-    await t.db.sql.query<{ id: string; status: string; published: boolean; payload: unknown; attempts: number }>(
+    await h.db.sql.query<{ id: string; status: string; published: boolean; payload: unknown; attempts: number }>(
       "SELECT id, status::text AS status, published, payload, attempts FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id",
       [ids],
     )
   ).rows;
-const intent = async (id: string) => (await t.db.sql.query<{ job_ids: string[] }>("SELECT job_ids FROM job_publish_intents WHERE id = $1", [id])).rows[0];
+const intent = async (id: string) => (await h.db.sql.query<{ job_ids: string[] }>("SELECT job_ids FROM job_publish_intents WHERE id = $1", [id])).rows[0];
 
 it("writes every row of a generated batch, with its intent listing them all", async () => {
   const ids = Array.from({ length: 300 }, () => uuidv7());
   const intentId = uuidv7();
-  await t.store.insertGenerated(jobs(ids, "a"), new Date(), intentId);
+  await store().insertGenerated(jobs(ids, "a"), new Date(), intentId);
   const written = await rows(ids);
   expect(written).toHaveLength(300);
   expect(written.every((r) => r.status === "pending" && r.published && r.attempts === 0)).toBe(true);
@@ -35,27 +36,19 @@ it("writes every row of a generated batch, with its intent listing them all", as
 
   // Without an intent (a caller's transaction, or the broker down): unpublished, for the relay.
   const later = [uuidv7(), uuidv7()];
-  await t.store.insertGenerated(jobs(later, "b"), new Date());
+  await store().insertGenerated(jobs(later, "b"), new Date());
   expect((await rows(later)).map((r) => r.published)).toEqual([false, false]);
 });
 
 it("fails the whole statement on a colliding id: no row of the batch and no intent are written, the existing job is untouched", async () => {
   const existing = uuidv7();
-  await t.store.insertGenerated(jobs([existing], "first"), new Date());
+  await store().insertGenerated(jobs([existing], "first"), new Date());
   const others = [uuidv7(), uuidv7(), uuidv7()];
   const intentId = uuidv7();
-  await expect(t.store.insertGenerated(jobs([others[0]!, existing, others[1]!, others[2]!], "second"), new Date(), intentId)).rejects.toThrow(/duplicate key/);
+  await expect(store().insertGenerated(jobs([others[0]!, existing, others[1]!, others[2]!], "second"), new Date(), intentId)).rejects.toThrow(/duplicate key/);
   expect(await rows(others)).toEqual([]);
   expect(await intent(intentId)).toBeUndefined();
   expect((await rows([existing]))[0]).toMatchObject({ payload: { tag: "first", i: 0 }, published: false });
-});
-
-let h: Harness;
-beforeAll(async () => {
-  h = await harness("insgen");
-});
-afterAll(async () => {
-  await h?.close();
 });
 
 it("a group commit with a caller's existing id beside generated ones leaves that job alone and writes the rest", async () => {

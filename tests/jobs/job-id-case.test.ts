@@ -6,21 +6,15 @@
  * upper-case caller id was enqueued, but its fresh delivery's claim never matched its answer,
  * so the message was acknowledged as a duplicate and the job sat pending, never run.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { uuidv7 } from "../../services/ids.js";
 import { JobStore } from "../../services/jobs/job-store.js";
 import { HEADERS, workQueue } from "../../services/jobs/topology.js";
 import { jobsCompletedTotal } from "../../services/metrics.js";
 import { MetricsRegistry } from "../../services/metrics-registry.js";
-import { harness, jobRow, metricValue, waitFor, type Harness } from "./helpers.js";
+import { useHarness, jobRow, metricValue, waitFor, type Harness } from "./helpers.js";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await harness("job-id-case");
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness("job-id-case");
 
 /** A started engine for import jobs whose handler records the job id of each run. */
 async function runningEngine(overrides: Parameters<Harness["newEngine"]>[0] = {}, deps: Parameters<Harness["newEngine"]>[1] = {}) {

@@ -3,21 +3,15 @@
  * archived_jobs with everything they had, never deleted) on the configured schedule, using
  * an injected clock; stuck `processing` jobs are detected, counted and requeued or failed.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { loadConfig } from "../../services/config.js";
 import { createJobSystem } from "../../services/jobs/system.js";
 import { DAY_MS } from "../../services/jobs/schedulers.js";
 import { PermanentJobError } from "../../services/jobs/types.js";
 import { MetricsRegistry } from "../../services/metrics-registry.js";
-import { harness, jobRow, metricValue, testEngineConfig, waitFor, type Harness } from "./helpers.js";
+import { useHarness, jobRow, metricValue, testEngineConfig, waitFor } from "./helpers.js";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await harness("maint");
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness("maint");
 
 it("production defaults: archive dead jobs after 30 days, checked hourly", () => {
   const c = loadConfig({});

@@ -6,22 +6,16 @@
  * table's size. Time moves through an injected clock.
  */
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../services/config.js";
 import { removeCompletedJobs, retentionPolicy } from "../../services/jobs/retention.js";
 import { DAY_MS } from "../../services/jobs/schedulers.js";
 import { createJobSystem } from "../../services/jobs/system.js";
 import { PermanentJobError } from "../../services/jobs/types.js";
 import { MetricsRegistry } from "../../services/metrics-registry.js";
-import { harness, jobRow, metricValue, testEngineConfig, waitFor, type Harness } from "./helpers.js";
+import { useHarness, jobRow, metricValue, testEngineConfig, waitFor } from "./helpers.js";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await harness("retention");
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness("retention");
 
 describe("retention settings", () => {
   it("defaults: completed jobs kept 7 days, checked every minute, 1,000 rows per DELETE", () => {

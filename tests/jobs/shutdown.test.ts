@@ -3,18 +3,12 @@
  * finish within the deadline, releases the rest (back to pending, message requeued) and exits
  * 0. Nothing is lost and nothing is left `processing`.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { HistoryEntry } from "../../services/jobs/job-store.js";
 import { spawnWorker } from "./child.js";
-import { harness, jobRow, waitFor, type Harness } from "./helpers.js";
+import { useHarness, jobRow, waitFor } from "./helpers.js";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await harness("shutdown");
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useHarness("shutdown");
 
 async function statusCounts(ids: string[]): Promise<Record<string, number>> {
   const rows = await h.db.prisma.job.groupBy({ by: ["status"], where: { id: { in: ids } }, _count: true });
