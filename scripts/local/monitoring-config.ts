@@ -133,3 +133,18 @@ export function withMaintenanceWindowCovering(config: AlertmanagerConfig, now: D
     ),
   };
 }
+
+/**
+ * The opposite, for tests that expect warnings to reach Slack: the named time interval keeps
+ * its hours but moves to the weekday three days after `now` (UTC), so a run of any length under
+ * two days never falls inside it, whenever it starts. Without this, every such test fails on
+ * Sundays from 02:00 to 04:00 UTC, inside the real window. The routes stay as rendered.
+ */
+export function withMaintenanceWindowElsewhere(config: AlertmanagerConfig, now: Date, name: string): AlertmanagerConfig {
+  if (!config.time_intervals.some((t) => t.name === name)) throw new Error(`no time interval named ${name}`);
+  const elsewhere = WEEKDAYS[(now.getUTCDay() + 3) % 7]!;
+  return {
+    ...config,
+    time_intervals: config.time_intervals.map((t) => (t.name === name ? { name, time_intervals: t.time_intervals.map((i) => ({ ...i, weekdays: [elsewhere] })) } : t)),
+  };
+}

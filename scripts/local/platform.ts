@@ -51,7 +51,7 @@ import { TcpProxy } from "../../tests/jobs/tcp-proxy.js";
 import { LibreTranslateStandin, SourceSite, StoreStandin } from "../../tests/pipeline/standins/index.js";
 import { freePort } from "../../tests/helpers/processes.js";
 import { waitFor } from "../../tests/helpers/wait.js";
-import { alertResendDelay, localAlertmanagerConfig, localBlackboxConfig, localPrometheusConfig, SCHEDULER_SCRAPE_JOB, withMaintenanceWindowCovering, type AppTarget } from "./monitoring-config.js";
+import { alertResendDelay, localAlertmanagerConfig, localBlackboxConfig, localPrometheusConfig, SCHEDULER_SCRAPE_JOB, withMaintenanceWindowCovering, withMaintenanceWindowElsewhere, type AppTarget } from "./monitoring-config.js";
 import { processesInGroups, spawnGroup, type ManagedProcess } from "./process-group.js";
 import { LocalReceiver } from "./receiver.js";
 import { selfSignedCertificate } from "./tls.js";
@@ -157,6 +157,12 @@ export interface LocalPlatformOptions {
   readonly logLevel?: string;
   /** Extra environment for every pipeline process (e.g. JOB_RETRY_* for a test). */
   readonly serviceEnv?: Readonly<Record<string, string>>;
+  /**
+   * "rendered" (default): the maintenance window as production has it (Sunday 02:00-04:00 UTC:
+   * warnings muted). "elsewhere": moved off the current time, for tests that expect warnings
+   * whenever they run (withMaintenanceWindowElsewhere); maintenanceWindowNow(true) still covers now.
+   */
+  readonly maintenanceWindow?: "rendered" | "elsewhere";
   readonly log?: (line: string) => void;
 }
 
@@ -689,12 +695,7 @@ export class LocalPlatform {
     this.prometheusConfig = prometheus;
     await writeFile(join(this.dir, "prometheus.yml"), stringify({ ...prometheus, rule_files: [] }));
     await writeFile(join(this.dir, "blackbox.yml"), stringify(localBlackboxConfig()));
-    this.alertmanagerConfig = localAlertmanagerConfig(this.env, this.profile, {
-      pagerdutyUrl: this.receiver.pagerdutyUrl,
-      heartbeatUrl: this.receiver.heartbeatUrl,
-      smarthost: this.receiver.smarthost,
-      secretFiles: this.secretFiles,
-    });
+    this.alertmanagerConfig = this.renderedAlertmanagerConfig();
     await writeFile(join(this.dir, "alertmanager.yaml"), stringify(this.alertmanagerConfig, { lineWidth: 0 }));
   }
 
@@ -814,10 +815,16 @@ export class LocalPlatform {
     this.alertmanagerConfig = config;
   }
 
-  /** The maintenance window override: the window covers today (true) or is as rendered (false). */
+  /** The maintenance window override: the window covers today (true) or is as at start (false: the maintenanceWindow option). */
   async maintenanceWindowNow(on: boolean): Promise<void> {
+    const base = this.renderedAlertmanagerConfig();
+    await this.reloadAlertmanager(on ? withMaintenanceWindowCovering(base, new Date(), MAINTENANCE_WINDOW.name) : base);
+  }
+
+  /** The local Alertmanager config, with the maintenance window as the maintenanceWindow option says. */
+  private renderedAlertmanagerConfig(): AlertmanagerConfig {
     const rendered = localAlertmanagerConfig(this.env, this.profile, { pagerdutyUrl: this.receiver.pagerdutyUrl, heartbeatUrl: this.receiver.heartbeatUrl, smarthost: this.receiver.smarthost, secretFiles: this.secretFiles });
-    await this.reloadAlertmanager(on ? withMaintenanceWindowCovering(rendered, new Date(), MAINTENANCE_WINDOW.name) : rendered);
+    return this.opts.maintenanceWindow === "elsewhere" ? withMaintenanceWindowElsewhere(rendered, new Date(), MAINTENANCE_WINDOW.name) : rendered;
   }
 
   // ------------------------------------------------------------------ API helpers

@@ -14,7 +14,7 @@ import { environment } from "../../model/environments.js";
 const DEV = environment("dev");
 import { LOCAL_PROFILE, scaleRuleGroups } from "../../alerts/profile.js";
 import { ruleGroups } from "../../alerts/rules/index.js";
-import { localAlertmanagerConfig, localBlackboxConfig, localPrometheusConfig, withMaintenanceWindowCovering } from "../../scripts/local/monitoring-config.js";
+import { localAlertmanagerConfig, localBlackboxConfig, localPrometheusConfig, withMaintenanceWindowCovering, withMaintenanceWindowElsewhere } from "../../scripts/local/monitoring-config.js";
 import { run, tempDir, writeFiles } from "../monitoring/helpers.js";
 
 const targets = {
@@ -111,5 +111,26 @@ describe("the local Alertmanager configuration", () => {
       const res = await run("amtool", ["check-config", join(dir, f)]);
       expect(res.code, res.stdout + res.stderr).toBe(0);
     }
+  });
+
+  it("moves the maintenance window off any moment for tests (a run inside the real window, Sunday 02:00-04:00 UTC, muted their warnings)", async () => {
+    const days = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
+    const rendered = local.time_intervals.find((t) => t.name === MAINTENANCE_WINDOW.name)!.time_intervals;
+    expect(rendered[0]!.weekdays).toEqual(["sunday"]);
+    // Every weekday, and the moment the CI run of 6 December 2026 failed: Sunday 03:59 UTC.
+    for (const now of [...Array.from({ length: 7 }, (_, d) => new Date(Date.UTC(2026, 11, 6 + d, 3, 0))), new Date("2026-12-06T03:59:15Z")]) {
+      const moved = withMaintenanceWindowElsewhere(local, now, MAINTENANCE_WINDOW.name);
+      const intervals = moved.time_intervals.find((t) => t.name === MAINTENANCE_WINDOW.name)!.time_intervals;
+      const today = days[now.getUTCDay()]!;
+      const tomorrow = days[(now.getUTCDay() + 1) % 7]!;
+      for (const i of intervals) expect(i.weekdays!.some((w) => w === today || w === tomorrow), `${now.toISOString()}: ${i.weekdays}`).toBe(false);
+      // The hours, the location and the routes that mute on it stay as rendered.
+      expect(intervals.map((i) => ({ ...i, weekdays: undefined }))).toEqual(rendered.map((i) => ({ ...i, weekdays: undefined })));
+      expect(changedPaths(local, moved).every((p) => p.startsWith("time_intervals."))).toBe(true);
+    }
+    const dir = await tempDir("local-am-elsewhere");
+    await writeFiles(dir, { "elsewhere.yaml": stringify(withMaintenanceWindowElsewhere(local, new Date(), MAINTENANCE_WINDOW.name)) });
+    const res = await run("amtool", ["check-config", join(dir, "elsewhere.yaml")]);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
   });
 });
