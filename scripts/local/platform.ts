@@ -695,7 +695,7 @@ export class LocalPlatform {
     this.prometheusConfig = prometheus;
     await writeFile(join(this.dir, "prometheus.yml"), stringify({ ...prometheus, rule_files: [] }));
     await writeFile(join(this.dir, "blackbox.yml"), stringify(localBlackboxConfig()));
-    this.alertmanagerConfig = this.renderedAlertmanagerConfig();
+    this.alertmanagerConfig = this.initialAlertmanagerConfig();
     await writeFile(join(this.dir, "alertmanager.yaml"), stringify(this.alertmanagerConfig, { lineWidth: 0 }));
   }
 
@@ -817,12 +817,12 @@ export class LocalPlatform {
 
   /** The maintenance window override: the window covers today (true) or is as at start (false: the maintenanceWindow option). */
   async maintenanceWindowNow(on: boolean): Promise<void> {
-    const base = this.renderedAlertmanagerConfig();
+    const base = this.initialAlertmanagerConfig();
     await this.reloadAlertmanager(on ? withMaintenanceWindowCovering(base, new Date(), MAINTENANCE_WINDOW.name) : base);
   }
 
-  /** The local Alertmanager config, with the maintenance window as the maintenanceWindow option says. */
-  private renderedAlertmanagerConfig(): AlertmanagerConfig {
+  /** The local Alertmanager config the platform starts with: the maintenance window as the maintenanceWindow option says. */
+  private initialAlertmanagerConfig(): AlertmanagerConfig {
     const rendered = localAlertmanagerConfig(this.env, this.profile, { pagerdutyUrl: this.receiver.pagerdutyUrl, heartbeatUrl: this.receiver.heartbeatUrl, smarthost: this.receiver.smarthost, secretFiles: this.secretFiles });
     return this.opts.maintenanceWindow === "elsewhere" ? withMaintenanceWindowElsewhere(rendered, new Date(), MAINTENANCE_WINDOW.name) : rendered;
   }

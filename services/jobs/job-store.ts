@@ -177,13 +177,7 @@ const CLAIM_GUARD = `WHERE j.id = v.id AND j.id = ANY($1::uuid[]) AND (
 const AS_INSERTED = (version: string) =>
   `j.published AND j.status::text = 'pending' AND j.attempts = 0 AND date_trunc('milliseconds', j.updated_at) = ${version}`;
 
-/**
- * The insert: the batch (zipped by position) into jobs, returning the ids that already existed.
- * The type travels as text[]: embedded PGlite cannot bind an enum array parameter. The payloads
- * travel as one JSON array (no per-element array escaping). With an intent ($7), the rows are
- * written published and the intent row listing them is inserted by the same statement.
- */
-/** The insert's first six parameters: the batch's columns ($1-$5) and the commit time ($6). */
+/** The insert's parameters $1-$6: the batch's columns, zipped by position (BATCH_ROWS), and the commit time. */
 function insertParams(jobs: NewJob[], now: Date): unknown[] {
   return [
     plainArray(jobs.map((j) => j.id)),
@@ -195,13 +189,27 @@ function insertParams(jobs: NewJob[], now: Date): unknown[] {
   ];
 }
 
+/**
+ * The batch's rows, from insertParams. The type travels as text[]: embedded PGlite cannot bind
+ * an enum array parameter. The payloads travel as one JSON array (no per-element array escaping).
+ */
+const BATCH_ROWS = `ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::int[]), unnest($5::text[]))
+       AS v(id, type, payload, max_attempts, request_id)`;
+
+/** Each batch row `v` as a new job: pending, no attempt yet, written at the commit time ($6). */
+const INSERT_JOBS = (published: boolean) => `INSERT INTO jobs (id, type, status, payload, attempts, max_attempts, request_id, published, created_at, updated_at)
+       SELECT v.id, v.type::"JobType", 'pending', v.payload, 0, v.max_attempts, v.request_id, ${published}, $6, $6`;
+
+/**
+ * The insert: the batch into jobs, returning the ids that already existed. With an intent ($7),
+ * the rows are written published and the intent row listing them is inserted by the same
+ * statement.
+ */
 function insertSql(intent: boolean): string {
   return `WITH v AS (
-       SELECT * FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::int[]), unnest($5::text[]))
-         AS v(id, type, payload, max_attempts, request_id)
+       SELECT * FROM ${BATCH_ROWS}
      ), inserted AS (
-       INSERT INTO jobs (id, type, status, payload, attempts, max_attempts, request_id, published, created_at, updated_at)
-       SELECT v.id, v.type::"JobType", 'pending', v.payload, 0, v.max_attempts, v.request_id, ${intent}, $6, $6 FROM v
+       ${INSERT_JOBS(intent)} FROM v
        ON CONFLICT (id) DO NOTHING
        RETURNING id
      )${intent ? `, intent AS (
@@ -214,14 +222,13 @@ function insertSql(intent: boolean): string {
  * The insert of ids this process has just generated (uuidv7: 48 bits of milliseconds and 74
  * random bits), which no row can hold yet: no conflict check and nothing returned. Postgres
  * spends about 7 instead of 10 µs of backend CPU per row on it in batches of 500 (6 Dec 2026):
- * the insert above reads its batch CTE twice and anti-joins it with the rows written. Were an id ever to collide, the unique violation fails
- * the whole statement, the intent row with it: nothing is written and the callers get the error.
+ * the insert above reads its batch CTE twice and anti-joins it with the rows written. Were an
+ * id ever to collide, the unique violation fails the whole statement, the intent row with it:
+ * nothing is written and the callers get the error.
  */
 function insertGeneratedSql(intent: boolean): string {
-  return `${intent ? `WITH intent AS (INSERT INTO job_publish_intents (id, job_ids, created_at) VALUES ($7, $1::uuid[], $6)) ` : ""}INSERT INTO jobs (id, type, status, payload, attempts, max_attempts, request_id, published, created_at, updated_at)
-     SELECT v.id, v.type::"JobType", 'pending', v.payload, 0, v.max_attempts, v.request_id, ${intent}, $6, $6
-     FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::int[]), unnest($5::text[]))
-       AS v(id, type, payload, max_attempts, request_id)`;
+  const intentRow = intent ? `WITH intent AS (INSERT INTO job_publish_intents (id, job_ids, created_at) VALUES ($7, $1::uuid[], $6)) ` : "";
+  return `${intentRow}${INSERT_JOBS(intent)} FROM ${BATCH_ROWS}`;
 }
 
 export class JobStore {

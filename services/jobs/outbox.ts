@@ -72,6 +72,12 @@ interface Outgoing {
   version: Date;
 }
 
+/** One enqueue call's jobs, and whether every id was generated here (none chosen by a caller). */
+interface NewBatch {
+  jobs: (NewJob & Outgoing)[];
+  generated: boolean;
+}
+
 /**
  * Unconfirmed publishes beyond which enqueue waits for its own (backpressure on callers). More
  * in flight does not publish faster once the broker is the bottleneck: the messages only wait
@@ -136,7 +142,7 @@ export class Outbox {
   }
 
   /** The rows to insert and publish for enqueued items (payloads serialized once, ids checked). */
-  private newJobs(items: readonly EnqueueItem[], now: Date): { jobs: (NewJob & Outgoing)[]; generated: boolean } {
+  private newJobs(items: readonly EnqueueItem[], now: Date): NewBatch {
     const max = this.d.maxAttempts;
     const jobs: (NewJob & Outgoing)[] = new Array(items.length);
     let generated = true;
@@ -145,8 +151,10 @@ export class Outbox {
       // Time-ordered ids: inserts land at the right edge of the primary key, however big the table.
       // A caller's id is kept in canonical form (lowercase, as Postgres prints a uuid): the
       // store's answers are keyed by the ids Postgres returns, and the message carries this one.
-      if (it.jobId !== undefined && !UUID.test(it.jobId)) throw new Error(`jobId must be a UUID, got ${it.jobId}`);
-      if (it.jobId !== undefined) generated = false;
+      if (it.jobId !== undefined) {
+        if (!UUID.test(it.jobId)) throw new Error(`jobId must be a UUID, got ${it.jobId}`);
+        generated = false;
+      }
       const id = it.jobId === undefined ? uuidv7() : it.jobId.toLowerCase();
       const requestId = it.requestId ?? null;
       jobs[i] = { id, type: it.type, payload: it.payload, body: JSON.stringify(it.payload ?? null), maxAttempts: max, requestId, attempts: 0, status: "pending", version: now };
@@ -159,7 +167,7 @@ export class Outbox {
    * chose one) is all new by construction and takes the cheaper insert (no conflict check);
    * a caller's id may have been enqueued before, and an existing job is left alone.
    */
-  private async insert(store: JobStore, batch: { jobs: (NewJob & Outgoing)[]; generated: boolean }, now: Date, intent?: string): Promise<(NewJob & Outgoing)[]> {
+  private async insert(store: JobStore, batch: NewBatch, now: Date, intent?: string): Promise<(NewJob & Outgoing)[]> {
     const { jobs } = batch;
     if (batch.generated) {
       await store.insertGenerated(jobs, now, intent);
